@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with python3, make and git:
+#   make demo   set up and run the synthetic action day on the embedded default (SQLite)
+#   make test   set up and run the whole test suite (ruff, mypy, pytest on SQLite and PostgreSQL)
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: setup setup-dev demo test lint typecheck pytest services bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+setup: $(UV)
+	$(UV) sync --frozen --no-dev
+
+setup-dev: $(UV)
+	$(UV) sync --frozen
+
+demo: setup
+	.venv/bin/takedown demo
+
+services:
+	bash scripts/services.sh
+
+lint: setup-dev
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+
+typecheck: setup-dev
+	.venv/bin/mypy src
+
+pytest: setup-dev services
+	.venv/bin/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf .venv $(TOOLS) takedown-data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""The signal type contract: hash content, validate and serialise values, compare them.
+
+A signal type is a small class. Built-in types register through the same plugin hook as
+third-party ones (see ``takedown.plugins``). Every registered type must pass the shared
+contract test in ``tests/signals/contract.py``.
+
+Values are serialised as strings (lower-case hex for hashes) so that they can be stored,
+exported and exchanged unchanged.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO, ClassVar
+
+
+class SignalError(ValueError):
+    """A value or a piece of content that a signal type cannot handle."""
+
+
+class InvalidSignal(SignalError):
+    """A serialised signal value of the wrong length or alphabet."""
+
+
+class UnhashableContent(SignalError):
+    """Content that this signal type cannot hash (corrupt, truncated, empty, too large)."""
+
+
+@dataclass(frozen=True)
+class SignalValue:
+    """One computed signal of one content.
+
+    ``quality`` is the signal type's own confidence (PDQ's 0-100 quality); ``low_quality``
+    marks values that are kept but should not be trusted on their own. ``variant`` names
+    alternative hashes of the same content (e.g. PDQ's dihedral "rotate-90"); the primary
+    value has ``variant`` ``""``.
+    """
+
+    signal_type: str
+    value: str
+    quality: int | None = None
+    low_quality: bool = False
+    variant: str = ""
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+class SignalType(ABC):
+    """Base of every signal type."""
+
+    #: Unique, stable name used in the store, banks, exports and on the command line.
+    name: ClassVar[str]
+    #: Content kinds this type hashes: "image", "video", "text", "document", "other"; "*" = any.
+    content_kinds: ClassVar[frozenset[str]]
+    #: Default match threshold (a distance: a match when distance <= threshold).
+    default_threshold: ClassVar[int] = 0
+    #: Largest threshold this type accepts.
+    max_threshold: ClassVar[int] = 0
+
+    @abstractmethod
+    def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
+        """Compute this type's signals of the content read from ``stream``."""
+
+    @abstractmethod
+    def validate(self, value: str) -> str:
+        """Return ``value`` in canonical form or raise :class:`InvalidSignal`."""
+
+    @abstractmethod
+    def distance(self, a: str, b: str) -> int:
+        """Distance between two canonical values (0 = identical)."""
+
+    def matches(self, a: str, b: str, threshold: int | None = None) -> bool:
+        limit = self.default_threshold if threshold is None else threshold
+        return self.distance(a, b) <= limit
+
+    @classmethod
+    def examples(cls) -> Sequence[tuple[str, str, bool]]:
+        """(value, other value, whether they match at the default threshold) for tests."""
+        return ()
