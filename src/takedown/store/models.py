@@ -1,0 +1,201 @@
+"""Typed database models. Domain words as in docs/architecture.md.
+
+Migrations under ``store/migrations`` must match these models; ``tests/store`` checks it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Content(Base):
+    """Bytes (image, video, text, document) identified by SHA-256 and stored once."""
+
+    __tablename__ = "content"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    md5: Mapped[str] = mapped_column(String(32), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    media_type: Mapped[str] = mapped_column(String(128))
+    first_name: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+    operation: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Sighting(Base):
+    """Content (or a URL alone) seen at a URL on a platform at a time, by a reporter."""
+
+    __tablename__ = "sighting"
+    __table_args__ = (
+        Index("ix_sighting_platform_seen", "platform_key", "seen_at"),
+        Index("ix_sighting_canonical_url", "canonical_url"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    natural_key: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))
+    registrable_domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    psl_version: Mapped[str | None] = mapped_column(String(64))
+    account: Mapped[str | None] = mapped_column(String(255))
+    mixed_script: Mapped[bool] = mapped_column(Boolean, default=False)
+    platform_key: Mapped[str | None] = mapped_column(String(255))
+    content_id: Mapped[int | None] = mapped_column(ForeignKey("content.id"), index=True)
+    seen_at: Mapped[datetime | None] = mapped_column()
+    reporter: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(16))
+    notes: Mapped[str | None] = mapped_column(Text)
+    operation: Mapped[str | None] = mapped_column(String(200))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"), index=True)
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+    extra: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Signal(Base):
+    """A fingerprint of content of one signal type."""
+
+    __tablename__ = "signal"
+    __table_args__ = (
+        UniqueConstraint("content_id", "signal_type", "variant", name="uq_signal_content_type"),
+        Index("ix_signal_type_value", "signal_type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("content.id"))
+    signal_type: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(32), default="")
+    value: Mapped[str] = mapped_column(Text)
+    quality: Mapped[int | None] = mapped_column(Integer)
+    low_quality: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Platform(Base):
+    """An online service, synced from the platform registry (data file + operator overrides)."""
+
+    __tablename__ = "platform"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    known: Mapped[bool] = mapped_column(Boolean, default=True)
+    referral: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class ImportRun(Base):
+    """One run of one importer over one source: the custody record of everything it brought."""
+
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(32))
+    submitted_by: Mapped[str | None] = mapped_column(String(200))
+    operation: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    contents_created: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RejectedRecord(Base):
+    """A record an importer refused, with the reason; its bytes may sit in quarantine."""
+
+    __tablename__ = "rejected_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_run.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    quarantine_path: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustodyEvent(Base):
+    """Chain of custody after submission: reads, exports, holds, purges of content."""
+
+    __tablename__ = "custody_event"
+    __table_args__ = (Index("ix_custody_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class LegalHold(Base):
+    """Suspends retention for content (e.g. evidence for proceedings)."""
+
+    __tablename__ = "legal_hold"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("content.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by: Mapped[str | None] = mapped_column(String(200))
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None] = mapped_column(default=None)
+    lifted_by: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from takedown.store.db import Database, migrate
+from takedown.store.models import Base
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    db = Database(database_url)
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        diff = compare_metadata(context, Base.metadata)
+    db.dispose()
+    assert diff == []
+
+
+def test_migrating_twice_changes_nothing(database_url: str) -> None:
+    db = Database(database_url)
+    migrate(db.engine)
+    migrate(db.engine)
+    db.dispose()
