@@ -57,6 +57,9 @@ class SignalType(ABC):
     default_threshold: ClassVar[int] = 0
     #: Largest threshold this type accepts.
     max_threshold: ClassVar[int] = 0
+    #: How matching indexes this type: "exact" (equal values), "hamming256" (256-bit hex
+    #: hashes in a Hamming index) or "pairwise" (``distance`` against every candidate).
+    index_kind: ClassVar[str] = "exact"
 
     @abstractmethod
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:

@@ -1,0 +1,64 @@
+"""Safe image decoding for the perceptual signals.
+
+``open_image`` reads the header first and refuses images whose declared pixel count is over
+the limit *before* decoding a single pixel; any decoder failure (corrupt, truncated,
+unsupported) becomes :class:`UnhashableContent` with a reason.
+
+EXIF orientation is deliberately **not** applied: Meta's reference hashes the pixels as
+stored, so a bank hash computed elsewhere matches only if we do the same. Rotated copies are
+caught by PDQ's dihedral variants instead.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import BinaryIO
+
+from PIL import Image, UnidentifiedImageError
+
+from takedown.signals.base import UnhashableContent
+
+#: Reduced decode keeps the short side at least this large (JPEG DCT scaling 1/2, 1/4, 1/8).
+REDUCED_MIN_SIDE = 512
+DEFAULT_MAX_PIXELS = 100_000_000
+
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
+
+
+def open_image(
+    stream: BinaryIO, *, reduced: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Image.Image:
+    """Decode the first frame of an image, fully loaded, in its stored orientation.
+
+    With ``reduced`` a JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that keeps
+    both sides at least ``REDUCED_MIN_SIDE`` pixels; other formats decode at full size.
+    Raises :class:`UnhashableContent` ("corrupt image: ..." or "image too large: ...").
+    """
+    if max_pixels <= 0:
+        raise ValueError("max_pixels must be positive")
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own pixel limit below; Pillow's warning would only duplicate it.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(stream)
+    except Image.DecompressionBombError as exc:
+        raise UnhashableContent(f"image too large: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise UnhashableContent("corrupt image: not a recognised image format") from exc
+    except _DECODE_ERRORS as exc:
+        raise UnhashableContent(f"corrupt image: {exc}") from exc
+
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise UnhashableContent(f"corrupt image: empty size {width}x{height}")
+    if width * height > max_pixels:
+        raise UnhashableContent(
+            f"image too large: {width}x{height} = {width * height} pixels > {max_pixels}"
+        )
+    try:
+        if reduced and image.format in ("JPEG", "MPO"):
+            image.draft(None, (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE))
+        image.load()
+    except _DECODE_ERRORS as exc:
+        raise UnhashableContent(f"corrupt image: {exc}") from exc
+    return image
