@@ -46,6 +46,9 @@ class App:
 
     @cached_property
     def jobs(self) -> Runner:
+        from takedown.tasks import load
+
+        load()
         return self.runner if self.runner is not None else InProcessRunner(self)
 
     def close(self) -> None:

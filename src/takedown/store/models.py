@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -50,7 +51,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
@@ -75,6 +86,11 @@ class Content(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
     purged_at: Mapped[datetime | None] = mapped_column(default=None)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id"), index=True)
+    signals_state: Mapped[str] = mapped_column(
+        String(16), default="pending", server_default="pending"
+    )
+    signals_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Sighting(Base):
@@ -199,3 +215,101 @@ class LegalHold(Base):
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     lifted_at: Mapped[datetime | None] = mapped_column(default=None)
     lifted_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Bank(Base):
+    """A named set of known-material signals, or an allow-list that suppresses matches."""
+
+    __tablename__ = "bank"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    allow_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    thresholds: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    labels: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BankEntry(Base):
+    """One signal in a bank with its labels. Removal is kept (removed_at) for history."""
+
+    __tablename__ = "bank_entry"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "signal_type", "value", name="uq_bank_entry_value"),
+        Index("ix_bank_entry_type_value", "signal_type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id"))
+    signal_type: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    match_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BankChange(Base):
+    """Version history of a bank: every addition, removal, relabel or quarantine."""
+
+    __tablename__ = "bank_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("bank.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entry.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class EntryFeedback(Base):
+    """A reviewer's opinion of a bank entry, kept for export back to its source."""
+
+    __tablename__ = "entry_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("bank_entry.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Match(Base):
+    """A signal of content close enough to a bank entry or to earlier content."""
+
+    __tablename__ = "match"
+    __table_args__ = (
+        Index("ix_match_other", "other_content_id"),
+        Index("ix_match_entry", "bank_entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: "c<content>|s<sighting>:<signal type>:e<entry>|o<other content>", unique (NULL-free).
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    content_id: Mapped[int | None] = mapped_column(ForeignKey("content.id"), index=True)
+    sighting_id: Mapped[int | None] = mapped_column(ForeignKey("sighting.id"), index=True)
+    signal_type: Mapped[str] = mapped_column(String(64))
+    bank_entry_id: Mapped[int | None] = mapped_column(ForeignKey("bank_entry.id"))
+    other_content_id: Mapped[int | None] = mapped_column(ForeignKey("content.id"))
+    distance: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Cluster(Base):
+    """One piece of material: the content that matches tie together."""
+
+    __tablename__ = "cluster"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    size: Mapped[int] = mapped_column(Integer, default=1)
+    known: Mapped[bool] = mapped_column(Boolean, default=False)

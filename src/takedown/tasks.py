@@ -1,0 +1,8 @@
+"""Every task module, imported in one place so that any runner knows every task name."""
+
+from __future__ import annotations
+
+
+def load() -> None:
+    import takedown.matching.hashing
+    import takedown.matching.matcher  # noqa: F401
