@@ -24,7 +24,7 @@ from takedown.intake.records import ContentRef, IntakeError, Record, Rejection
 from takedown.plugins import importers
 from takedown.store.blobs import BlobError, StoredBlob
 from takedown.store.models import Content, ImportRun, Platform, RejectedRecord, Sighting
-from takedown.store.upsert import insert_ignore
+from takedown.store.upsert import insert_ignore, insert_ignore_count
 from takedown.urls import CanonicalURL, InvalidURL, canonicalize
 
 Progress = Callable[[int], None]
@@ -329,9 +329,9 @@ class Ingestor:
             for key, row in batch.sightings.items():
                 sha = batch.content_of.get(key)
                 rows.append({**row, "content_id": ids[sha] if sha else None})
-            inserted = insert_ignore(conn, Sighting.__table__, rows, ["natural_key"], ["id"])
-            report.created += len(inserted)
-            report.duplicates += len(rows) - len(inserted)
+            inserted = insert_ignore_count(conn, Sighting.__table__, rows, ["natural_key"])
+            report.created += inserted
+            report.duplicates += len(rows) - inserted
             if batch.rejected:
                 conn.execute(
                     insert(RejectedRecord),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ class FieldError(ValueError):
     """One field of one record is unusable (the message says which and why)."""
 
 
+@lru_cache(maxsize=4096)
 def normalise_name(name: str) -> str:
     """``" Seen-At "`` -> ``"seen_at"``; then aliases map it to the canonical field."""
     key = re.sub(r"[\s\-]+", "_", name.strip().lower())

@@ -36,3 +36,40 @@ def insert_ignore(
         return [tuple(r) for r in result.all()]
     conn.execute(stmt, list(rows))
     return []
+
+
+def insert_ignore_count(
+    conn: Connection, table: Any, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+) -> int:
+    """Like :func:`insert_ignore` without RETURNING, through the driver's own executemany.
+
+    Values pass through each column type's bind processor, so what is stored is exactly what
+    the ORM would store; returns how many rows were inserted (conflicts are not counted).
+    """
+    if not rows:
+        return 0
+    dialect = conn.dialect
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+    processors = [col.type._cached_bind_processor(dialect) for col in columns]
+    quote = dialect.identifier_preparer.quote
+    if dialect.paramstyle == "qmark":
+        marks = ", ".join("?" for _ in names)
+    elif dialect.paramstyle in ("format", "pyformat"):
+        marks = ", ".join("%s" for _ in names)
+    else:
+        raise NotImplementedError(f"paramstyle {dialect.paramstyle} is not supported")
+    target = ", ".join(quote(c) for c in conflict)
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "  # noqa: S608
+        f"VALUES ({marks}) ON CONFLICT ({target}) DO NOTHING"
+    )
+    values = [
+        tuple(
+            proc(row[name]) if proc is not None else row[name]
+            for name, proc in zip(names, processors, strict=True)
+        )
+        for row in rows
+    ]
+    result = conn.exec_driver_sql(sql, values)
+    return max(int(result.rowcount), 0)

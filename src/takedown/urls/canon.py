@@ -19,7 +19,7 @@ import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.metadata import version
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -31,6 +31,8 @@ from takedown.urls.refang import refang
 PSL_VERSION = f"publicsuffixlist {version('publicsuffixlist')}"
 MAX_WRAP_DEPTH = 5
 _CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_DEFANGED = re.compile(r"[\[\]{}()]|[hH][xX]{2}[pP]|\sdot\s", re.IGNORECASE)
+_SIMPLE_PATH = re.compile(r"^(/[A-Za-z0-9_~!$&'()*+,;=:@-]+(\.[A-Za-z0-9_~!$&'()*+,;=:@-]+)*)*/?$")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _UNRESERVED = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -151,6 +153,11 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@lru_cache(maxsize=65536)
+def _registrable(host: str) -> str:
+    return str(_psl().privatesuffix(host) or host)
+
+
 def _script(char: str) -> str:
     try:
         return unicodedata.name(char).split(" ", 1)[0]
@@ -163,7 +170,7 @@ def is_mixed_script(label: str) -> bool:
     return len(scripts) > 1
 
 
-@cache
+@lru_cache(maxsize=65536)
 def _host(raw_host: str) -> tuple[str, str, bool, bool]:
     """(A-label host, Unicode host, is_ip, mixed_script) or InvalidURL."""
     host = raw_host.rstrip(".").lower()
@@ -205,6 +212,8 @@ def _norm_escapes(text: str) -> str:
 
 
 def _path(path: str) -> str:
+    if _SIMPLE_PATH.match(path):
+        return path or "/"
     path = quote(_norm_escapes(path), safe=_SAFE_PATH)
     path = re.sub(r"/{2,}", "/", path) or "/"
     trailing = path.endswith("/") and path != "/"
@@ -216,6 +225,8 @@ def _path(path: str) -> str:
 
 
 def _query(query: str, host: str) -> list[tuple[str, str]]:
+    if not query:
+        return []
     extra: set[str] = set()
     for suffix, names in _TRACKING_ON.items():
         if host == suffix or host.endswith("." + suffix):
@@ -257,7 +268,9 @@ def _unwrap(host: str, path: str, query: dict[str, str]) -> str | None:
 def _prepare(raw: str, max_chars: int) -> str:
     if len(raw) > max_chars:
         raise InvalidURL(f"URL of {len(raw)} characters, over the limit of {max_chars}")
-    text = refang(raw.strip())
+    text = raw.strip()
+    if _DEFANGED.search(text):
+        text = refang(text)
     if _CONTROL.search(text):
         raise InvalidURL("URL contains whitespace or control characters")
     if not text:
@@ -338,7 +351,7 @@ def _canonicalize(text: str, max_chars: int, depth: int) -> CanonicalURL:
     url = urlunsplit((scheme, netloc, path, query, ""))
     if len(url) > max_chars:
         raise InvalidURL(f"canonical URL over the limit of {max_chars} characters")
-    domain = None if is_ip else (_psl().privatesuffix(host) or host)
+    domain = None if is_ip else _registrable(host)
     return CanonicalURL(
         url, scheme, host, domain, PSL_VERSION, is_ip, mixed, unicode_host, account, target
     )
