@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from takedown.intake.records import ContentRef, IntakeError, Limits, Record, Rejection

@@ -1,0 +1,396 @@
+"""Matching commands: hash, match, bank."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from takedown.cli.output import console, fail, json_option, print_json, table
+from takedown.matching import banks as bank_ops
+from takedown.matching.formats import WRITERS, BankFormatError, parse
+from takedown.matching.lookup import LookupFailed, LookupResult, hash_file, lookup, lookup_file
+from takedown.plugins import signal_types
+
+
+@click.command("hash")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--signal", "only", help="Only this signal type.")
+@json_option
+def hash_cmd(files: tuple[Path, ...], only: str | None, as_json: bool) -> None:
+    """Signals of files (nothing is stored)."""
+    if only and only not in signal_types():
+        raise fail(f"unknown signal type {only!r}; known: {', '.join(sorted(signal_types()))}")
+    out: list[dict[str, Any]] = []
+    for path in files:
+        kind, values, errors = hash_file(path, only)
+        out.append(
+            {
+                "file": str(path),
+                "kind": kind,
+                "signals": [
+                    {
+                        "signal_type": v.signal_type,
+                        "variant": v.variant,
+                        "value": v.value,
+                        "quality": v.quality,
+                        "low_quality": v.low_quality,
+                    }
+                    for v in values
+                ],
+                "errors": errors,
+            }
+        )
+    if as_json:
+        print_json({"files": out})
+    else:
+        for item in out:
+            console.print(f"[bold]{item['file']}[/bold] ({item['kind']})", highlight=False)
+            for s in item["signals"]:
+                if s["variant"]:
+                    continue
+                quality = (
+                    f"  quality {s['quality']}" + (" (LOW)" if s["low_quality"] else "")
+                    if s["quality"] is not None
+                    else ""
+                )
+                console.print(f"  {s['signal_type']:<8} {s['value']}{quality}", markup=False)
+            for name, error in item["errors"].items():
+                console.print(f"  {name:<8} error: {error}", markup=False)
+    if any(item["errors"] and not item["signals"] for item in out):
+        raise SystemExit(1)
+
+
+def _print_result(result: LookupResult) -> None:
+    console.print(f"  {result.signal_type} {result.value[:64]}", markup=False)
+    if not result.bank_hits and not result.content_hits:
+        console.print("    new: no bank entry or earlier content matches")
+    for hit in result.bank_hits:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(hit.labels.items()))
+        kind = "allow-list" if hit.allow_list else "known"
+        held = f" [{hit.status}]" if hit.status != "active" else ""
+        console.print(
+            f"    {kind}: bank {hit.bank!r} entry {hit.entry_id}, "
+            f"distance {hit.distance}{held}  {labels}",
+            markup=False,
+        )
+    for c in result.content_hits:
+        where = c.urls[0] if c.urls else (c.name or "")
+        console.print(
+            f"    earlier copy: content {c.sha256[:16]}… distance {c.distance}  {where}",
+            markup=False,
+        )
+
+
+@click.command("match")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--signal", "signal_type", help="Signal type of --value.")
+@click.option("--value", help="A signal value to look up instead of files.")
+@click.option("--bank", "banks", multiple=True, help="Only these banks (repeatable).")
+@json_option
+@click.pass_obj
+def match_cmd(
+    obj: Any,
+    files: tuple[Path, ...],
+    signal_type: str | None,
+    value: str | None,
+    banks: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Known material and earlier copies of files or of one signal value."""
+    if bool(files) == bool(value):
+        raise fail("give FILE... or --signal NAME --value HASH")
+    out: list[dict[str, Any]] = []
+    try:
+        if value is not None:
+            if not signal_type:
+                raise fail("--value needs --signal")
+            result = lookup(obj.app, signal_type, [value], banks=list(banks) or None)
+            out.append({"value": value, "results": [result.to_dict()], "errors": {}})
+            if not as_json:
+                _print_result(result)
+        for path in files:
+            results, errors = lookup_file(obj.app, path, banks=list(banks) or None)
+            out.append(
+                {"file": str(path), "results": [r.to_dict() for r in results], "errors": errors}
+            )
+            if not as_json:
+                console.print(f"[bold]{path}[/bold]", highlight=False)
+                for r in results:
+                    _print_result(r)
+                for name, error in errors.items():
+                    console.print(f"  {name}: error: {error}", markup=False)
+    except LookupFailed as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"lookups": out})
+
+
+@click.group()
+def bank() -> None:
+    """Banks of known material and allow-lists."""
+
+
+def _thresholds(items: tuple[str, ...]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, _, number = item.partition("=")
+        if not number.strip().isdigit():
+            raise fail(f"--threshold takes SIGNAL=NUMBER, got {item!r}")
+        out[name.strip()] = int(number)
+    return out
+
+
+@bank.command("create")
+@click.argument("name")
+@click.option("--description")
+@click.option(
+    "--allow-list",
+    is_flag=True,
+    help="Matches against this bank suppress others (e.g. news footage).",
+)
+@click.option(
+    "--threshold", "thresholds", multiple=True, help="SIGNAL=DISTANCE, e.g. pdq=24 (repeatable)."
+)
+@click.option(
+    "--label", "labels", multiple=True, help="Default label KEY=VALUE for entries (repeatable)."
+)
+@click.option("--actor")
+@json_option
+@click.pass_obj
+def bank_create(
+    obj: Any,
+    name: str,
+    description: str | None,
+    allow_list: bool,
+    thresholds: tuple[str, ...],
+    labels: tuple[str, ...],
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Create a bank."""
+    label_map = dict(item.partition("=")[::2] for item in labels)
+    try:
+        created = bank_ops.create_bank(
+            obj.app,
+            name,
+            description=description,
+            allow_list=allow_list,
+            thresholds=_thresholds(thresholds),
+            labels=label_map,
+            actor=actor,
+        )
+    except bank_ops.BankError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json(
+            {
+                "id": created.id,
+                "name": created.name,
+                "allow_list": created.allow_list,
+                "thresholds": created.thresholds or {},
+            }
+        )
+    else:
+        console.print(f"bank {created.name!r} created", markup=False)
+
+
+@bank.command("list")
+@json_option
+@click.pass_obj
+def bank_list(obj: Any, as_json: bool) -> None:
+    """Banks with their entry counts."""
+    infos = bank_ops.list_banks(obj.app)
+    data = [
+        {
+            "name": i.bank.name,
+            "allow_list": i.bank.allow_list,
+            "entries": i.entries,
+            "by_signal": i.by_type,
+            "quarantined": i.quarantined,
+            "version": i.bank.version,
+            "thresholds": i.bank.thresholds or {},
+            "labels": i.bank.labels or {},
+        }
+        for i in infos
+    ]
+    if as_json:
+        print_json({"banks": data})
+    else:
+        table(
+            "Banks",
+            ["name", "allow-list", "entries", "by signal", "quarantined", "version"],
+            [
+                [
+                    d["name"],
+                    d["allow_list"],
+                    d["entries"],
+                    d["by_signal"],
+                    d["quarantined"],
+                    d["version"],
+                ]
+                for d in data
+            ],
+        )
+
+
+@bank.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "csv", "te", "plain"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--signal", help="Signal type of values whose rows do not say it.")
+@click.option("--actor")
+@json_option
+@click.pass_obj
+def bank_import(
+    obj: Any, name: str, file: Path, fmt: str, signal: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Import entries (ThreatExchange/HMA CSV, te signal file, plain hex list)."""
+    try:
+        report = bank_ops.add_entries(obj.app, name, parse(file, fmt, signal), actor)
+    except (bank_ops.BankError, BankFormatError) as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console.print(
+        f"{report.added} added, {report.restored} restored, "
+        f"{report.duplicates} duplicates, {len(report.rejected)} rejected"
+    )
+    for bad in report.rejected[:50]:
+        console.print(f"  rejected {bad.ref}: {bad.reason}", markup=False)
+
+
+@bank.command("export")
+@click.argument("name")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
+)
+@json_option
+@click.pass_obj
+def bank_export(obj: Any, name: str, fmt: str, out: Path | None, as_json: bool) -> None:
+    """Export active entries with labels and feedback."""
+    try:
+        rows = bank_ops.export_rows(obj.app, name)
+    except bank_ops.BankError as exc:
+        raise fail(str(exc)) from exc
+    if out is None and not as_json:
+        WRITERS[fmt](rows, sys.stdout)
+        return
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            count = WRITERS[fmt](rows, handle)
+    else:
+        count = len(rows)
+    if as_json:
+        print_json(
+            {
+                "bank": name,
+                "format": fmt,
+                "entries": count,
+                "out": str(out) if out else None,
+                "rows": [] if out else [vars(r) for r in rows],
+            }
+        )
+    else:
+        console.print(f"{count} entries written to {out}", markup=False)
+
+
+@bank.command("feedback")
+@click.argument("entry_id", type=int)
+@click.argument("verdict", type=click.Choice(list(bank_ops.VERDICTS)))
+@click.option("--note")
+@click.option("--actor")
+@json_option
+@click.pass_obj
+def bank_feedback(
+    obj: Any, entry_id: int, verdict: str, note: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Record agree / disagree / false_positive on an entry (exported back to its source)."""
+    try:
+        fb = bank_ops.add_feedback(obj.app, entry_id, verdict, actor, note)
+    except bank_ops.BankError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"id": fb.id, "entry_id": entry_id, "verdict": verdict})
+    else:
+        console.print(f"feedback {verdict} recorded on entry {entry_id}")
+
+
+@bank.command("remove")
+@click.argument("entry_id", type=int)
+@click.option("--actor")
+@json_option
+@click.pass_obj
+def bank_remove(obj: Any, entry_id: int, actor: str | None, as_json: bool) -> None:
+    """Remove an entry (kept in the bank's history)."""
+    try:
+        bank_ops.remove_entry(obj.app, entry_id, actor)
+    except bank_ops.BankError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"removed": entry_id})
+    else:
+        console.print(f"entry {entry_id} removed")
+
+
+@bank.command("release")
+@click.argument("entry_id", type=int)
+@click.option("--reason", default="reviewed")
+@click.option("--actor")
+@json_option
+@click.pass_obj
+def bank_release(obj: Any, entry_id: int, reason: str, actor: str | None, as_json: bool) -> None:
+    """Release an entry that flood control quarantined."""
+    try:
+        bank_ops.set_entry_status(obj.app, entry_id, "active", actor, reason)
+    except bank_ops.BankError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"released": entry_id})
+    else:
+        console.print(f"entry {entry_id} released")
+
+
+@bank.command("history")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def bank_history(obj: Any, name: str, as_json: bool) -> None:
+    """The bank's version history."""
+    try:
+        changes = bank_ops.history(obj.app, name)
+    except bank_ops.BankError as exc:
+        raise fail(str(exc)) from exc
+    data = [
+        {
+            "version": c.version,
+            "action": c.action,
+            "entry_id": c.entry_id,
+            "actor": c.actor,
+            "at": c.at,
+            "detail": c.detail,
+        }
+        for c in changes
+    ]
+    if as_json:
+        print_json({"bank": name, "history": data})
+    else:
+        table(
+            f"History of {name}",
+            ["version", "action", "entry", "actor", "at"],
+            [[d["version"], d["action"], d["entry_id"], d["actor"], d["at"]] for d in data],
+        )

@@ -1,0 +1,254 @@
+"""Exact Hamming range search over 256-bit hashes (PDQ), by multi-index hashing.
+
+The 256 bits are split into 16 disjoint 16-bit substrings. If two hashes are within distance
+r, then (pigeonhole) at least one substring is within floor(r / 16) of the query's. For
+r <= 31 we probe each substring's bucket of the query key and of its 16 one-bit neighbours
+(17 x 16 = 272 buckets), then verify every candidate's full distance: results are exact. For
+larger radii, or small indexes, a vectorised linear scan is used (also exact).
+
+Buckets are CSR arrays (offsets per substring, row numbers sorted by key). Additions go to a
+delta segment that is scanned linearly and merged into the main segment when it grows past a
+share of it; removals are tombstones. Nothing is pickled: see ``save``/``load`` and
+docs/formats/hamming-index.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+WORDS = 4
+SUBSTRINGS = 16
+FORMAT = "takedown-hamming-index"
+VERSION = 1
+SCAN_BELOW = 20_000
+MERGE_SHARE = 0.05
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+
+
+def hex_to_array(hexes: Sequence[str]) -> U8:
+    """(n, 32) uint8 from 64-hex strings; ValueError on anything else."""
+    out = np.empty((len(hexes), 32), dtype=np.uint8)
+    for i, value in enumerate(hexes):
+        if len(value) != 64:
+            raise ValueError(f"hash {i} is not 64 hex characters")
+        try:
+            out[i] = np.frombuffer(bytes.fromhex(value), dtype=np.uint8)
+        except ValueError as exc:
+            raise ValueError(f"hash {i} is not hex: {exc}") from exc
+    return out
+
+
+def array_to_hex(arr: npt.NDArray[np.uint8]) -> list[str]:
+    return [bytes(row).hex() for row in np.asarray(arr, dtype=np.uint8).reshape(-1, 32)]
+
+
+def _words(hashes: U8) -> npt.NDArray[np.uint64]:
+    return np.ascontiguousarray(hashes, dtype=np.uint8).view(">u8").astype(np.uint64).reshape(-1, WORDS)
+
+
+def _keys(hashes: U8) -> npt.NDArray[np.uint16]:
+    return np.ascontiguousarray(hashes, dtype=np.uint8).view(">u2").astype(np.uint16).reshape(-1, SUBSTRINGS)
+
+
+def _distances(words: npt.NDArray[np.uint64], query: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
+    return np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
+
+
+def _check(ids: npt.ArrayLike, hashes: npt.ArrayLike) -> tuple[I64, U8]:
+    id_arr = np.asarray(ids, dtype=np.int64).reshape(-1)
+    hash_arr = np.asarray(hashes, dtype=np.uint8)
+    if hash_arr.ndim != 2 or hash_arr.shape[1] != 32 or hash_arr.shape[0] != id_arr.shape[0]:
+        raise ValueError("hashes must be an (n, 32) uint8 array with one id per row")
+    return id_arr, hash_arr
+
+
+class BruteForceIndex:
+    """The exact baseline: every query scans every live hash."""
+
+    def __init__(self, *, bits: int = 256) -> None:
+        if bits != 256:
+            raise ValueError("only 256-bit hashes are supported")
+        self._ids = np.empty(0, dtype=np.int64)
+        self._words = np.empty((0, WORDS), dtype=np.uint64)
+
+    @classmethod
+    def build(cls, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> BruteForceIndex:
+        index = cls()
+        index.add(ids, hashes)
+        return index
+
+    def add(self, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> None:
+        id_arr, hash_arr = _check(ids, hashes)
+        self._ids = np.concatenate([self._ids, id_arr])
+        self._words = np.concatenate([self._words, _words(hash_arr)])
+
+    def remove(self, ids: npt.ArrayLike) -> None:
+        keep = ~np.isin(self._ids, np.asarray(ids, dtype=np.int64))
+        self._ids, self._words = self._ids[keep], self._words[keep]
+
+    def search(self, query: npt.ArrayLike, radius: int) -> tuple[I64, npt.NDArray[np.int32]]:
+        q = _words(np.asarray(query, dtype=np.uint8).reshape(1, 32))[0]
+        dist = _distances(self._words, q)
+        hit = np.nonzero(dist <= radius)[0]
+        return _sorted(self._ids[hit], dist[hit])
+
+    def search_many(self, queries: npt.ArrayLike, radius: int) -> list[tuple[I64, npt.NDArray[np.int32]]]:
+        return [self.search(q, radius) for q in np.asarray(queries, dtype=np.uint8).reshape(-1, 32)]
+
+    def __len__(self) -> int:
+        return int(self._ids.shape[0])
+
+
+def _sorted(ids: I64, dist: npt.NDArray[np.int32]) -> tuple[I64, npt.NDArray[np.int32]]:
+    order = np.lexsort((ids, dist))
+    return ids[order].astype(np.int64), dist[order].astype(np.int32)
+
+
+class HammingIndex:
+    """Multi-index hashing with a delta segment and tombstones (see the module docstring)."""
+
+    def __init__(self, *, bits: int = 256) -> None:
+        if bits != 256:
+            raise ValueError("only 256-bit hashes are supported")
+        self._ids = np.empty(0, dtype=np.int64)
+        self._words = np.empty((0, WORDS), dtype=np.uint64)
+        self._offsets = np.zeros((SUBSTRINGS, 65537), dtype=np.int64)
+        self._rows = np.empty((SUBSTRINGS, 0), dtype=np.int32)
+        self._delta = BruteForceIndex()
+        self._dead: set[int] = set()
+
+    @classmethod
+    def build(cls, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> HammingIndex:
+        id_arr, hash_arr = _check(ids, hashes)
+        index = cls()
+        index._set_main(id_arr, _words(hash_arr), _keys(hash_arr))
+        return index
+
+    def _set_main(self, ids: I64, words: npt.NDArray[np.uint64], keys: npt.NDArray[np.uint16]) -> None:
+        self._ids, self._words = ids, words
+        n = ids.shape[0]
+        self._rows = np.empty((SUBSTRINGS, n), dtype=np.int32)
+        self._offsets = np.zeros((SUBSTRINGS, 65537), dtype=np.int64)
+        for s in range(SUBSTRINGS):
+            column = keys[:, s]
+            self._rows[s] = np.argsort(column, kind="stable").astype(np.int32)
+            self._offsets[s, 1:] = np.cumsum(np.bincount(column, minlength=65536))
+
+    def add(self, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> None:
+        id_arr, hash_arr = _check(ids, hashes)
+        self._dead.difference_update(int(i) for i in id_arr)
+        self._delta.add(id_arr, hash_arr)
+        if len(self._delta) > max(1000, MERGE_SHARE * self._ids.shape[0]):
+            self._merge()
+
+    def _merge(self) -> None:
+        live = self._live_mask()
+        words = np.concatenate([self._words[live], self._delta._words])
+        ids = np.concatenate([self._ids[live], self._delta._ids])
+        keys = words.astype(">u8").view(">u2").astype(np.uint16).reshape(-1, SUBSTRINGS)
+        self._dead.clear()
+        self._delta = BruteForceIndex()
+        self._set_main(ids, words, keys)
+
+    def _live_mask(self) -> npt.NDArray[np.bool_]:
+        if not self._dead:
+            return np.ones(self._ids.shape[0], dtype=bool)
+        return ~np.isin(self._ids, np.fromiter(self._dead, dtype=np.int64))
+
+    def remove(self, ids: npt.ArrayLike) -> None:
+        id_arr = np.asarray(ids, dtype=np.int64).reshape(-1)
+        self._delta.remove(id_arr)
+        self._dead.update(int(i) for i in id_arr[np.isin(id_arr, self._ids)])
+
+    def search(self, query: npt.ArrayLike, radius: int) -> tuple[I64, npt.NDArray[np.int32]]:
+        if radius < 0:
+            raise ValueError("radius must be >= 0")
+        q_bytes = np.asarray(query, dtype=np.uint8).reshape(1, 32)
+        q = _words(q_bytes)[0]
+        n = self._ids.shape[0]
+        if n == 0:
+            rows = np.empty(0, dtype=np.int64)
+        elif radius // SUBSTRINGS >= 2 or n < SCAN_BELOW:
+            rows = np.arange(n)
+        else:
+            rows = self._candidates(_keys(q_bytes)[0], radius // SUBSTRINGS)
+        dist = _distances(self._words[rows], q)
+        hit = rows[dist <= radius]
+        ids, dists = self._ids[hit], dist[dist <= radius]
+        if self._dead:
+            alive = ~np.isin(ids, np.fromiter(self._dead, dtype=np.int64))
+            ids, dists = ids[alive], dists[alive]
+        d_ids, d_dist = self._delta.search(q_bytes[0], radius)
+        return _sorted(np.concatenate([ids, d_ids]), np.concatenate([dists, d_dist]))
+
+    def _candidates(self, keys: npt.NDArray[np.uint16], flips: int) -> npt.NDArray[np.int64]:
+        masks = [0] + ([1 << b for b in range(16)] if flips >= 1 else [])
+        parts = []
+        for s in range(SUBSTRINGS):
+            base = int(keys[s])
+            offsets = self._offsets[s]
+            rows = self._rows[s]
+            for mask in masks:
+                key = base ^ mask
+                start, end = offsets[key], offsets[key + 1]
+                if end > start:
+                    parts.append(rows[start:end])
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts)).astype(np.int64)
+
+    def search_many(self, queries: npt.ArrayLike, radius: int) -> list[tuple[I64, npt.NDArray[np.int32]]]:
+        return [self.search(q, radius) for q in np.asarray(queries, dtype=np.uint8).reshape(-1, 32)]
+
+    def __len__(self) -> int:
+        return int(self._ids.shape[0]) - len(self._dead) + len(self._delta)
+
+    # -- persistence ------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """A JSON header line, then the ids (int64 LE) and hashes (32 bytes each) of live rows."""
+        if len(self._delta) or self._dead:
+            self._merge()
+        ids = self._ids.astype("<i8").tobytes()
+        hashes = self._words.astype(">u8").tobytes()
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "count": int(self._ids.shape[0]),
+            "sha256": hashlib.sha256(ids + hashes).hexdigest(),
+        }
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with tmp.open("wb") as out:
+            out.write(json.dumps(header).encode() + b"\n")
+            out.write(ids)
+            out.write(hashes)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path, *, mmap: bool = False) -> HammingIndex:
+        with path.open("rb") as handle:
+            line = handle.readline(4096)
+            try:
+                header = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{path}: not a Hamming index file (bad header)") from exc
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise ValueError(f"{path}: not a Hamming index file")
+            if header.get("version") != VERSION:
+                raise ValueError(f"{path}: unsupported index version {header.get('version')!r}")
+            count = int(header.get("count", -1))
+            body = handle.read()
+        if count < 0 or len(body) != count * 40:
+            raise ValueError(f"{path}: truncated or oversized index ({len(body)} bytes for {count} rows)")
+        if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+            raise ValueError(f"{path}: checksum mismatch (corrupt index)")
+        ids = np.frombuffer(body[: count * 8], dtype="<i8").astype(np.int64)
+        hashes = np.frombuffer(body[count * 8 :], dtype=np.uint8).reshape(-1, 32)
+        return cls.build(ids, hashes)

@@ -1,0 +1,316 @@
+"""Banks of known material (and allow-lists): create, fill, curate, export, version history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from takedown.app import App
+from takedown.matching.formats import LABEL_FIELDS, BadRow, BankRow
+from takedown.plugins import signal_types
+from takedown.signals.base import InvalidSignal
+from takedown.store.models import Bank, BankChange, BankEntry, EntryFeedback
+
+VERDICTS = ("agree", "disagree", "false_positive")
+
+
+class BankError(Exception):
+    """A bank operation that cannot be done as asked."""
+
+
+@dataclass
+class BankImportReport:
+    bank: str
+    added: int = 0
+    duplicates: int = 0
+    restored: int = 0
+    rejected: list[BadRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bank": self.bank,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "restored": self.restored,
+            "rejected": [{"ref": r.ref, "reason": r.reason} for r in self.rejected],
+        }
+
+
+def _validate_thresholds(thresholds: Mapping[str, int]) -> dict[str, int]:
+    types = signal_types()
+    out: dict[str, int] = {}
+    for name, value in thresholds.items():
+        if name not in types:
+            raise BankError(f"unknown signal type {name!r}; known: {', '.join(sorted(types))}")
+        limit = types[name].max_threshold
+        if not 0 <= value <= limit:
+            raise BankError(f"threshold for {name} must be between 0 and {limit}, got {value}")
+        out[name] = int(value)
+    return out
+
+
+def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    out = {k: str(v)[:500] for k, v in (labels or {}).items() if v not in (None, "")}
+    if "confidence" in out:
+        try:
+            confidence = float(out["confidence"])
+        except ValueError as exc:
+            raise BankError(
+                f"confidence must be a number from 0 to 1, got {out['confidence']!r}"
+            ) from exc
+        if not 0.0 <= confidence <= 1.0:
+            raise BankError(f"confidence must be from 0 to 1, got {confidence}")
+    return out
+
+
+def get_bank(session: Session, name: str) -> Bank:
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        raise BankError(f"no bank named {name!r}")
+    return bank
+
+
+def _change(
+    session: Session,
+    bank: Bank,
+    action: str,
+    actor: str | None,
+    entry: BankEntry | None = None,
+    **detail: Any,
+) -> None:
+    bank.version += 1
+    session.add(
+        BankChange(
+            bank_id=bank.id,
+            entry_id=entry.id if entry is not None else None,
+            version=bank.version,
+            action=action,
+            actor=actor,
+            detail=detail or None,
+        )
+    )
+
+
+def create_bank(
+    app: App,
+    name: str,
+    *,
+    description: str | None = None,
+    allow_list: bool = False,
+    thresholds: Mapping[str, int] | None = None,
+    labels: Mapping[str, str] | None = None,
+    actor: str | None = None,
+) -> Bank:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise BankError("a bank needs a name of 1 to 200 characters")
+    checked = _validate_thresholds(thresholds or {})
+    with app.db.session() as session:
+        if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+            raise BankError(f"a bank named {name!r} exists already")
+        bank = Bank(
+            name=name,
+            description=description,
+            allow_list=allow_list,
+            thresholds=checked or None,
+            labels=_labels(labels) or None,
+            version=0,
+        )
+        session.add(bank)
+        session.flush()
+        _change(session, bank, "create", actor, allow_list=allow_list, thresholds=checked)
+        return bank
+
+
+@dataclass(frozen=True)
+class BankInfo:
+    bank: Bank
+    entries: int
+    by_type: dict[str, int]
+    quarantined: int
+
+
+def list_banks(app: App) -> list[BankInfo]:
+    with app.db.session() as session:
+        banks = list(session.scalars(select(Bank).order_by(Bank.name)))
+        counts = session.execute(
+            select(BankEntry.bank_id, BankEntry.signal_type, BankEntry.status, func.count())
+            .where(BankEntry.removed_at.is_(None))
+            .group_by(BankEntry.bank_id, BankEntry.signal_type, BankEntry.status)
+        ).all()
+    out = []
+    for bank in banks:
+        by_type: Counter[str] = Counter()
+        held = 0
+        for bank_id, kind, status, n in counts:
+            if bank_id == bank.id:
+                by_type[kind] += n
+                held += n if status == "quarantined" else 0
+        out.append(BankInfo(bank, sum(by_type.values()), dict(by_type), held))
+    return out
+
+
+def add_entries(
+    app: App, bank_name: str, rows: Iterable[BankRow | BadRow], actor: str | None = None
+) -> BankImportReport:
+    """Add rows to a bank; idempotent (an entry already present is a duplicate)."""
+    types = signal_types()
+    report = BankImportReport(bank=bank_name)
+    with app.db.session() as session:
+        bank = get_bank(session, bank_name)
+        defaults = dict(bank.labels or {})
+        for row in rows:
+            if isinstance(row, BadRow):
+                report.rejected.append(row)
+                continue
+            kind = types.get(row.signal_type)
+            if kind is None:
+                report.rejected.append(
+                    BadRow(row.ref, f"unknown signal type {row.signal_type[:40]!r}")
+                )
+                continue
+            try:
+                value = kind.validate(row.value)
+                labels = _labels({**defaults, **row.labels})
+            except (InvalidSignal, BankError) as exc:
+                report.rejected.append(BadRow(row.ref, str(exc)))
+                continue
+            existing = session.scalar(
+                select(BankEntry).where(
+                    BankEntry.bank_id == bank.id,
+                    BankEntry.signal_type == row.signal_type,
+                    BankEntry.value == value,
+                )
+            )
+            if existing is not None:
+                if existing.removed_at is None:
+                    report.duplicates += 1
+                    continue
+                existing.removed_at = None
+                existing.labels = labels or None
+                session.flush()
+                _change(session, bank, "restore", actor, existing)
+                report.restored += 1
+                continue
+            entry = BankEntry(
+                bank_id=bank.id,
+                signal_type=row.signal_type,
+                value=value,
+                labels=labels or None,
+                external_id=row.external_id,
+                status="active",
+            )
+            session.add(entry)
+            session.flush()
+            _change(session, bank, "add", actor, entry, ref=row.ref)
+            report.added += 1
+    return report
+
+
+def remove_entry(app: App, entry_id: int, actor: str | None = None) -> BankEntry:
+    with app.db.session() as session:
+        entry = session.get(BankEntry, entry_id)
+        if entry is None or entry.removed_at is not None:
+            raise BankError(f"no active bank entry {entry_id}")
+        entry.removed_at = datetime.now(UTC)
+        bank = session.get(Bank, entry.bank_id)
+        if bank is None:
+            raise BankError(f"bank entry {entry_id} has no bank")
+        _change(session, bank, "remove", actor, entry)
+        return entry
+
+
+def set_entry_status(
+    app: App, entry_id: int, status: str, actor: str | None, reason: str
+) -> BankEntry:
+    """Quarantine an entry (flood control) or release it back to active."""
+    with app.db.session() as session:
+        return set_status_in(session, entry_id, status, actor, reason)
+
+
+def set_status_in(
+    session: Session, entry_id: int, status: str, actor: str | None, reason: str
+) -> BankEntry:
+    if status not in ("active", "quarantined"):
+        raise BankError(f"unknown entry status {status!r}")
+    entry = session.get(BankEntry, entry_id)
+    if entry is None:
+        raise BankError(f"no bank entry {entry_id}")
+    if entry.status == status:
+        return entry
+    entry.status = status
+    bank = session.get(Bank, entry.bank_id)
+    if bank is None:
+        raise BankError(f"bank entry {entry_id} has no bank")
+    action = "quarantine" if status == "quarantined" else "release"
+    _change(session, bank, action, actor, entry, reason=reason)
+    return entry
+
+
+def add_feedback(
+    app: App, entry_id: int, verdict: str, actor: str | None = None, note: str | None = None
+) -> EntryFeedback:
+    if verdict not in VERDICTS:
+        raise BankError(f"feedback must be one of {', '.join(VERDICTS)}")
+    with app.db.session() as session:
+        if session.get(BankEntry, entry_id) is None:
+            raise BankError(f"no bank entry {entry_id}")
+        feedback = EntryFeedback(entry_id=entry_id, verdict=verdict, actor=actor, note=note)
+        session.add(feedback)
+        return feedback
+
+
+def export_rows(app: App, bank_name: str) -> list[BankRow]:
+    """Active entries with labels and a feedback summary ("agree:2;false_positive:1")."""
+    with app.db.session() as session:
+        bank = get_bank(session, bank_name)
+        entries = list(
+            session.scalars(
+                select(BankEntry)
+                .where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+                .order_by(BankEntry.id)
+            )
+        )
+        feedback = session.execute(
+            select(EntryFeedback.entry_id, EntryFeedback.verdict, func.count())
+            .join(BankEntry, BankEntry.id == EntryFeedback.entry_id)
+            .where(BankEntry.bank_id == bank.id)
+            .group_by(EntryFeedback.entry_id, EntryFeedback.verdict)
+        ).all()
+    summary: dict[int, list[str]] = {}
+    for entry_id, verdict, n in sorted(feedback):
+        summary.setdefault(entry_id, []).append(f"{verdict}:{n}")
+    rows = []
+    for entry in entries:
+        labels = {k: str(v) for k, v in (entry.labels or {}).items() if k in LABEL_FIELDS}
+        if entry.id in summary:
+            labels["feedback"] = ";".join(summary[entry.id])
+        rows.append(
+            BankRow(f"entry {entry.id}", entry.signal_type, entry.value, entry.external_id, labels)
+        )
+    return rows
+
+
+def history(app: App, bank_name: str) -> list[BankChange]:
+    with app.db.session() as session:
+        bank = get_bank(session, bank_name)
+        return list(
+            session.scalars(
+                select(BankChange).where(BankChange.bank_id == bank.id).order_by(BankChange.id)
+            )
+        )
+
+
+def entries(app: App, bank_name: str, *, include_removed: bool = False) -> list[BankEntry]:
+    with app.db.session() as session:
+        bank = get_bank(session, bank_name)
+        query = select(BankEntry).where(BankEntry.bank_id == bank.id)
+        if not include_removed:
+            query = query.where(BankEntry.removed_at.is_(None))
+        return list(session.scalars(query.order_by(BankEntry.id)))

@@ -1,0 +1,205 @@
+"""Lookups: which bank entries and earlier content match a hash or a file; sighting status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from takedown.app import App
+from takedown.intake.inspect import inspect_content
+from takedown.intake.records import Limits
+from takedown.matching.hashing import hash_stream
+from takedown.matching.matcher import Matcher
+from takedown.plugins import signal_types
+from takedown.signals.base import InvalidSignal, SignalValue
+from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
+
+
+class LookupFailed(ValueError):
+    """A lookup that cannot be made (unknown signal type, malformed value)."""
+
+
+@dataclass
+class BankHit:
+    bank: str
+    allow_list: bool
+    entry_id: int
+    signal_type: str
+    value: str
+    distance: int
+    labels: dict[str, Any]
+    status: str
+
+
+@dataclass
+class ContentHit:
+    content_id: int
+    sha256: str
+    signal_type: str
+    distance: int
+    name: str | None
+    urls: list[str]
+
+
+@dataclass
+class LookupResult:
+    signal_type: str
+    value: str
+    bank_hits: list[BankHit] = field(default_factory=list)
+    content_hits: list[ContentHit] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signal_type": self.signal_type,
+            "value": self.value,
+            "bank_matches": [vars(h) for h in self.bank_hits],
+            "content_matches": [vars(h) for h in self.content_hits],
+        }
+
+
+def lookup(
+    app: App,
+    signal_type: str,
+    values: Sequence[str],
+    *,
+    banks: Sequence[str] | None = None,
+    matcher: Matcher | None = None,
+) -> LookupResult:
+    """Bank entries and stored content that match ``values`` (variants of one signal)."""
+    types = signal_types()
+    if signal_type not in types:
+        raise LookupFailed(
+            f"unknown signal type {signal_type!r}; known: {', '.join(sorted(types))}"
+        )
+    try:
+        canonical = [types[signal_type].validate(v) for v in values]
+    except InvalidSignal as exc:
+        raise LookupFailed(str(exc)) from exc
+    matcher = matcher or Matcher(app)
+    result = LookupResult(signal_type, canonical[0])
+    with app.db.session() as session:
+        hits = matcher.hits_for(session, signal_type, canonical, exclude=None)
+        entry_ids = [h.bank_entry_id for h in hits if h.bank_entry_id is not None]
+        content_ids = [h.other_content_id for h in hits if h.other_content_id is not None]
+        entries = {
+            e.id: (e, b)
+            for e, b in session.execute(
+                select(BankEntry, Bank)
+                .join(Bank, Bank.id == BankEntry.bank_id)
+                .where(BankEntry.id.in_(entry_ids))
+            ).tuples()
+        }
+        contents = {
+            c.id: c for c in session.scalars(select(Content).where(Content.id.in_(content_ids)))
+        }
+        urls: dict[int, list[str]] = {}
+        for cid, url in session.execute(
+            select(Sighting.content_id, Sighting.canonical_url).where(
+                Sighting.content_id.in_(content_ids)
+            )
+        ):
+            if cid is not None and url and len(urls.setdefault(cid, [])) < 20:
+                urls[cid].append(url)
+    for hit in hits:
+        if hit.bank_entry_id is not None:
+            entry, bank = entries[hit.bank_entry_id]
+            if banks and bank.name not in banks:
+                continue
+            result.bank_hits.append(
+                BankHit(
+                    bank.name,
+                    bank.allow_list,
+                    entry.id,
+                    signal_type,
+                    entry.value,
+                    hit.distance,
+                    dict(entry.labels or {}),
+                    entry.status,
+                )
+            )
+        elif hit.other_content_id is not None and not banks:
+            content = contents[hit.other_content_id]
+            result.content_hits.append(
+                ContentHit(
+                    content.id,
+                    content.sha256,
+                    signal_type,
+                    hit.distance,
+                    content.first_name,
+                    sorted(urls.get(content.id, [])),
+                )
+            )
+    result.bank_hits.sort(key=lambda h: (h.distance, h.bank, h.entry_id))
+    result.content_hits.sort(key=lambda h: (h.distance, h.content_id))
+    return result
+
+
+def hash_file(path: Path, only: str | None = None) -> tuple[str, list[SignalValue], dict[str, str]]:
+    """(content kind, signals, errors per signal type) of a file; nothing is stored."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+        kind = inspect_content(head, path.name, Limits()).kind
+        handle.seek(0)
+        values, errors = hash_stream(handle, kind, only)
+    return kind, values, errors
+
+
+def lookup_file(
+    app: App, path: Path, *, banks: Sequence[str] | None = None
+) -> tuple[list[LookupResult], dict[str, str]]:
+    _kind, values, errors = hash_file(path)
+    grouped: dict[str, list[str]] = {}
+    for value in sorted(values, key=lambda v: v.variant != ""):
+        grouped.setdefault(value.signal_type, []).append(value.value)
+    matcher = Matcher(app)
+    return [
+        lookup(app, kind, vals, banks=banks, matcher=matcher) for kind, vals in grouped.items()
+    ], errors
+
+
+@dataclass(frozen=True)
+class SightingStatus:
+    state: str  # "known", "held", "suppressed", "copy", "new"
+    bank: str | None = None
+    labels: dict[str, Any] | None = None
+    distance: int | None = None
+
+
+def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, SightingStatus]:
+    """ "known: bank, label, distance" or "new" for each sighting (via its content's matches)."""
+    rank = {"active": 0, "held": 1, "suppressed": 2}
+    out: dict[int, SightingStatus] = {sid: SightingStatus("new") for sid in sighting_ids}
+    with app.db.session() as session:
+        rows = session.execute(
+            select(
+                Sighting.id,
+                Match.state,
+                Match.distance,
+                Match.bank_entry_id,
+                Bank.name,
+                Bank.allow_list,
+                BankEntry.labels,
+            )
+            .join(Match, Match.content_id == Sighting.content_id)
+            .outerjoin(BankEntry, BankEntry.id == Match.bank_entry_id)
+            .outerjoin(Bank, Bank.id == BankEntry.bank_id)
+            .where(Sighting.id.in_(list(sighting_ids)))
+        ).all()
+    best: dict[int, tuple[int, int]] = {}
+    for sid, state, distance, entry_id, bank, allow, labels in rows:
+        if entry_id is None:
+            if out[sid].state == "new":
+                out[sid] = SightingStatus("copy", distance=distance)
+            continue
+        if allow:
+            continue
+        key = (rank.get(state, 3), distance)
+        if sid not in best or key < best[sid]:
+            best[sid] = key
+            name = {"active": "known", "held": "held", "suppressed": "suppressed"}.get(state, state)
+            out[sid] = SightingStatus(name, bank, dict(labels or {}), distance)
+    return out
