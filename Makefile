@@ -27,8 +27,8 @@ services:
 	bash scripts/services.sh
 
 lint: setup-dev
-	.venv/bin/ruff check src tests bench
-	.venv/bin/ruff format --check src tests bench
+	.venv/bin/ruff check src tests bench scripts
+	.venv/bin/ruff format --check src tests bench scripts
 
 typecheck: setup-dev
 	.venv/bin/mypy src

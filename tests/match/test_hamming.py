@@ -7,8 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from takedown.match import BruteForceIndex, HammingIndex, IndexHolder, array_to_hex, hex_to_array
-from takedown.match import hamming
+from takedown.match import (
+    BruteForceIndex,
+    HammingIndex,
+    IndexHolder,
+    array_to_hex,
+    hamming,
+    hex_to_array,
+)
 
 
 def clustered(rng: np.random.Generator, bases: int, copies: int, flips: int) -> np.ndarray:
@@ -27,7 +33,9 @@ def same(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
 
 
 @pytest.mark.parametrize("radius", [0, 1, 15, 31, 32, 47, 63])
-def test_results_equal_brute_force_on_clustered_data(radius: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_results_equal_brute_force_on_clustered_data(
+    radius: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(hamming, "SCAN_BELOW", 0)  # force the multi-index path on a small set
     rng = np.random.default_rng(radius)
     data = clustered(rng, 300, 8, 20)
@@ -60,8 +68,10 @@ def test_duplicates_one_entry_and_empty_indexes() -> None:
     dup = HammingIndex.build(np.array([1, 2]), np.repeat(value, 2, axis=0))
     assert dup.search(value[0], 0)[0].tolist() == [1, 2]
     assert HammingIndex().search(value[0], 31)[0].size == 0
-    assert array_to_hex(value) == ["f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"]
-    with pytest.raises(ValueError):
+    assert array_to_hex(value) == [
+        "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+    ]
+    with pytest.raises(ValueError, match="not hex"):
         hex_to_array(["zz" * 32])
 
 
@@ -83,7 +93,7 @@ def test_save_and_load_round_trip_and_refuse_corruption(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="checksum"):
         HammingIndex.load(path)
     path.write_bytes(b"\x80\x04pickle")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a Hamming index"):
         HammingIndex.load(path)
 
 

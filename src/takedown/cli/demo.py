@@ -132,7 +132,8 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, as_json: bool) -
         f"\n{summary.sightings} sightings ({summary.with_content} with content, "
         f"{summary.url_only} URL only), {summary.unique_content} unique content ({kinds}), "
         f"{summary.platforms} platforms (+{summary.unknown_domains} unknown domains), "
-        f"{len(summary.languages)} languages, {summary.reporters} reporters"
+        f"{len([k for k in summary.languages if k != 'unknown'])} languages, "
+        f"{summary.reporters} reporters"
     )
     console.print(
         f"{matching.sightings_known} sightings matched known material in bank {BANK!r} "

@@ -51,15 +51,28 @@ def array_to_hex(arr: npt.NDArray[np.uint8]) -> list[str]:
 
 
 def _words(hashes: U8) -> npt.NDArray[np.uint64]:
-    return np.ascontiguousarray(hashes, dtype=np.uint8).view(">u8").astype(np.uint64).reshape(-1, WORDS)
+    return (
+        np.ascontiguousarray(hashes, dtype=np.uint8)
+        .view(">u8")
+        .astype(np.uint64)
+        .reshape(-1, WORDS)
+    )
 
 
 def _keys(hashes: U8) -> npt.NDArray[np.uint16]:
-    return np.ascontiguousarray(hashes, dtype=np.uint8).view(">u2").astype(np.uint16).reshape(-1, SUBSTRINGS)
+    return (
+        np.ascontiguousarray(hashes, dtype=np.uint8)
+        .view(">u2")
+        .astype(np.uint16)
+        .reshape(-1, SUBSTRINGS)
+    )
 
 
-def _distances(words: npt.NDArray[np.uint64], query: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
-    return np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
+def _distances(
+    words: npt.NDArray[np.uint64], query: npt.NDArray[np.uint64]
+) -> npt.NDArray[np.int32]:
+    counts: npt.NDArray[np.int32] = np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
+    return counts
 
 
 def _check(ids: npt.ArrayLike, hashes: npt.ArrayLike) -> tuple[I64, U8]:
@@ -100,7 +113,9 @@ class BruteForceIndex:
         hit = np.nonzero(dist <= radius)[0]
         return _sorted(self._ids[hit], dist[hit])
 
-    def search_many(self, queries: npt.ArrayLike, radius: int) -> list[tuple[I64, npt.NDArray[np.int32]]]:
+    def search_many(
+        self, queries: npt.ArrayLike, radius: int
+    ) -> list[tuple[I64, npt.NDArray[np.int32]]]:
         return [self.search(q, radius) for q in np.asarray(queries, dtype=np.uint8).reshape(-1, 32)]
 
     def __len__(self) -> int:
@@ -132,7 +147,9 @@ class HammingIndex:
         index._set_main(id_arr, _words(hash_arr), _keys(hash_arr))
         return index
 
-    def _set_main(self, ids: I64, words: npt.NDArray[np.uint64], keys: npt.NDArray[np.uint16]) -> None:
+    def _set_main(
+        self, ids: I64, words: npt.NDArray[np.uint64], keys: npt.NDArray[np.uint16]
+    ) -> None:
         self._ids, self._words = ids, words
         n = ids.shape[0]
         self._rows = np.empty((SUBSTRINGS, n), dtype=np.int32)
@@ -205,7 +222,9 @@ class HammingIndex:
             return np.empty(0, dtype=np.int64)
         return np.unique(np.concatenate(parts)).astype(np.int64)
 
-    def search_many(self, queries: npt.ArrayLike, radius: int) -> list[tuple[I64, npt.NDArray[np.int32]]]:
+    def search_many(
+        self, queries: npt.ArrayLike, radius: int
+    ) -> list[tuple[I64, npt.NDArray[np.int32]]]:
         return [self.search(q, radius) for q in np.asarray(queries, dtype=np.uint8).reshape(-1, 32)]
 
     def __len__(self) -> int:
@@ -246,7 +265,9 @@ class HammingIndex:
             count = int(header.get("count", -1))
             body = handle.read()
         if count < 0 or len(body) != count * 40:
-            raise ValueError(f"{path}: truncated or oversized index ({len(body)} bytes for {count} rows)")
+            raise ValueError(
+                f"{path}: truncated or oversized index ({len(body)} bytes for {count} rows)"
+            )
         if hashlib.sha256(body).hexdigest() != header.get("sha256"):
             raise ValueError(f"{path}: checksum mismatch (corrupt index)")
         ids = np.frombuffer(body[: count * 8], dtype="<i8").astype(np.int64)
