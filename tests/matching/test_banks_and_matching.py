@@ -153,3 +153,29 @@ def test_flood_control_quarantines_an_entry_that_matches_too_much(
     assert states[:2] == ["active", "active"] and "held" in states
     banks.set_entry_status(app, entry_id, "active", "reviewer", "checked")
     assert [c.action for c in banks.history(app, "known")][-2:] == ["quarantine", "release"]
+
+
+def test_sightings_show_known_bank_label_and_distance_or_new(app: App, tmp_path: Path) -> None:
+    from takedown.evidence.ingest import Ingestor
+    from takedown.matching.lookup import sighting_status
+    from takedown.matching.pipeline import process_new_content
+
+    banks.create_bank(app, "known", labels={"outlet": "Pale Harbor Wire"})
+    banks.add_entries(app, "known", [BankRow("r", "md5", md5(b"bulletin 7"))])
+    (tmp_path / "posts.jsonl").write_text(
+        '{"url": "https://justpaste.it/a1", "text": "bulletin 7"}\n'
+        '{"url": "https://justpaste.it/a2", "text": "something else"}\n',
+        encoding="utf-8",
+    )
+    report = Ingestor(app).ingest(tmp_path / "posts.jsonl")
+    totals = process_new_content(app, report.new_content_ids)
+    assert totals["known"] == 1
+    with app.db.session() as session:
+        from takedown.store.models import Sighting
+
+        ids = {s.canonical_url: s.id for s in session.scalars(select(Sighting))}
+    status = sighting_status(app, list(ids.values()))
+    known = status[ids["https://justpaste.it/a1"]]
+    assert (known.state, known.bank, known.distance) == ("known", "known", 0)
+    assert known.labels == {"outlet": "Pale Harbor Wire"}
+    assert status[ids["https://justpaste.it/a2"]].state == "new"

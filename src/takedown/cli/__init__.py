@@ -54,6 +54,7 @@ def _register() -> None:
     main.add_command(matching.hash_cmd)
     main.add_command(matching.match_cmd)
     main.add_command(matching.bank)
+    main.add_command(matching.sightings_cmd)
 
 
 _register()

@@ -11,7 +11,15 @@ import click
 from takedown.cli.output import console, fail, json_option, print_json, table
 from takedown.matching import banks as bank_ops
 from takedown.matching.formats import WRITERS, BankFormatError, parse
-from takedown.matching.lookup import LookupFailed, LookupResult, hash_file, lookup, lookup_file
+from takedown.matching.lookup import (
+    LookupFailed,
+    LookupResult,
+    hash_file,
+    lookup,
+    lookup_file,
+    recent_sightings,
+    sighting_status,
+)
 from takedown.plugins import signal_types
 
 
@@ -394,3 +402,51 @@ def bank_history(obj: Any, name: str, as_json: bool) -> None:
             ["version", "action", "entry", "actor", "at"],
             [[d["version"], d["action"], d["entry_id"], d["actor"], d["at"]] for d in data],
         )
+
+
+@click.command("sightings")
+@click.option("--operation", help="Only sightings of this operation.")
+@click.option("--platform", "platform_key", help="Only this platform key (e.g. youtube).")
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+@click.pass_obj
+def sightings_cmd(
+    obj: Any, operation: str | None, platform_key: str | None, limit: int, as_json: bool
+) -> None:
+    """Recent sightings with their status: known (bank, label, distance), copy, held or new."""
+    rows = recent_sightings(obj.app, operation=operation, platform=platform_key, limit=limit)
+    status = sighting_status(obj.app, [r["id"] for r in rows])
+    for row in rows:
+        st = status[row["id"]]
+        row["status"] = {
+            "state": st.state,
+            "bank": st.bank,
+            "labels": st.labels,
+            "distance": st.distance,
+        }
+    if as_json:
+        print_json({"sightings": rows})
+        return
+    table(
+        f"{len(rows)} sightings",
+        ["id", "seen", "platform", "url", "status"],
+        [
+            [
+                r["id"],
+                r["seen_at"],
+                r["platform"],
+                r["url"],
+                _describe(r["status"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _describe(status: dict[str, Any]) -> str:
+    if status["state"] in ("known", "held", "suppressed"):
+        label = (status["labels"] or {}).get("outlet", "")
+        return f"{status['state']}: {status['bank']}, {label}, distance {status['distance']}"
+    if status["state"] == "copy":
+        return f"copy of earlier content, distance {status['distance']}"
+    return "new"

@@ -37,6 +37,10 @@ OUTLET_NAMES = (
 )
 
 
+CAPTIONS = ("shared again", "mirror copy", "bulletin archive", "new upload")
+WATERMARKS = ("mirror", "archive", "reupload", "copy")
+
+
 def outlets(rng: random.Random, languages: tuple[str, ...]) -> list[Outlet]:
     out = []
     for i, name in enumerate(OUTLET_NAMES):
@@ -87,31 +91,45 @@ def poster(
     return image
 
 
-def transform_image(rng: random.Random, image: Image.Image, kind: str) -> Image.Image:
+def transform_image(
+    rng: random.Random, image: Image.Image, kind: str
+) -> tuple[Image.Image, dict[str, object]]:
+    """One edit of a poster, and the parameters used (recorded in the truth file)."""
     width, height = image.size
     if kind == "resized":
-        scale = rng.uniform(0.5, 0.8)
-        return image.resize((int(width * scale), int(height * scale)), Image.Resampling.BILINEAR)
+        scale = round(rng.uniform(0.5, 0.8), 3)
+        size = (int(width * scale), int(height * scale))
+        return image.resize(size, Image.Resampling.BILINEAR), {"scale": scale, "size": list(size)}
     if kind == "cropped":
-        share = rng.uniform(0.05, 0.15)
+        share = round(rng.uniform(0.05, 0.15), 3)
         dx, dy = int(width * share / 2), int(height * share / 2)
-        return image.crop((dx, dy, width - dx, height - dy))
+        box = (dx, dy, width - dx, height - dy)
+        return image.crop(box), {"share": share, "box": list(box)}
     if kind == "captioned":
         out = image.copy()
         draw = ImageDraw.Draw(out)
+        caption = rng.choice(CAPTIONS)
         draw.rectangle((0, height - 60, width, height), fill=(0, 0, 0))
-        draw.text((20, height - 45), "shared again", fill=(255, 255, 255), font=_font(26))
-        return out
+        draw.text((20, height - 45), caption, fill=(255, 255, 255), font=_font(26))
+        return out, {"caption": caption, "bar_height": 60}
     if kind == "watermarked":
         out = image.convert("RGBA")
         layer = Image.new("RGBA", out.size, (0, 0, 0, 0))
-        ImageDraw.Draw(layer).text(
-            (width // 3, height // 2), "mirror", fill=(255, 255, 255, 90), font=_font(48)
-        )
-        return Image.alpha_composite(out, layer).convert("RGB")
+        mark = rng.choice(WATERMARKS)
+        position = (rng.randrange(width // 2), rng.randrange(height // 2, height - 60))
+        ImageDraw.Draw(layer).text(position, mark, fill=(255, 255, 255, 90), font=_font(48))
+        return Image.alpha_composite(out, layer).convert("RGB"), {
+            "text": mark,
+            "position": list(position),
+        }
     if kind == "bordered":
-        return ImageOps.expand(image, border=30, fill=(255, 255, 255))
-    return image  # "reencoded": same pixels, saved at low quality by the caller
+        border = rng.randint(15, 40)
+        colour = rng.choice(((255, 255, 255), (0, 0, 0), (200, 30, 30)))
+        return ImageOps.expand(image, border=border, fill=colour), {
+            "border": border,
+            "colour": list(colour),
+        }
+    return image, {}  # "reencoded": same pixels, saved at low quality by the caller
 
 
 def save_jpeg(image: Image.Image, path: Path, quality: int) -> None:

@@ -51,6 +51,7 @@ PLATFORM_TEMPLATES: tuple[tuple[str, str], ...] = (
     ("tumblr.com", "https://www.tumblr.com/{handle}/{num}"),
     ("substack.com", "https://{handle}.substack.com/p/bulletin-{small}"),
     ("reddit.com", "https://www.reddit.com/r/{handle}/comments/{slug}/bulletin/"),
+    ("linkedin.com", "https://www.linkedin.com/posts/{handle}_bulletin-activity-{num}-{small}"),
     ("pinterest.com", "https://www.pinterest.com/pin/{num}/"),
     ("soundcloud.com", "https://soundcloud.com/{handle}/bulletin-{small}"),
     ("discord.com", "https://discord.com/channels/{num}/{num}"),

@@ -203,3 +203,26 @@ def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, Sighting
             name = {"active": "known", "held": "held", "suppressed": "suppressed"}.get(state, state)
             out[sid] = SightingStatus(name, bank, dict(labels or {}), distance)
     return out
+
+
+def recent_sightings(
+    app: App, *, operation: str | None = None, platform: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    query = select(Sighting).order_by(Sighting.id.desc()).limit(max(1, min(limit, 10_000)))
+    if operation is not None:
+        query = query.where(Sighting.operation == operation)
+    if platform is not None:
+        query = query.where(Sighting.platform_key == platform)
+    with app.db.session() as session:
+        return [
+            {
+                "id": s.id,
+                "url": s.canonical_url,
+                "platform": s.platform_key,
+                "seen_at": s.seen_at,
+                "language": s.language,
+                "reporter": s.reporter,
+                "content_id": s.content_id,
+            }
+            for s in session.scalars(query)
+        ]
