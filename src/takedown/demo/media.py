@@ -61,7 +61,9 @@ def logo(draw: ImageDraw.ImageDraw, outlet: Outlet, x: int, y: int, size: int) -
     draw.text(
         (x + size // 2, y + size // 2),
         initials,
-        fill=outlet.colour,
+        fill=(255, 255, 255),
+        stroke_width=2,
+        stroke_fill=outlet.colour,
         font=_font(size // 2),
         anchor="mm",
     )
