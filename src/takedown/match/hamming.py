@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from takedown.match.kernels import mih_search
+
 WORDS = 4
 SUBSTRINGS = 16
 FORMAT = "takedown-hamming-index"
 VERSION = 1
-SCAN_BELOW = 20_000
+SCAN_BELOW = 5_000
 MERGE_SHARE = 0.05
 
 U8 = npt.NDArray[np.uint8]
@@ -139,6 +142,9 @@ class HammingIndex:
         self._rows = np.empty((SUBSTRINGS, 0), dtype=np.int32)
         self._delta = BruteForceIndex()
         self._dead: set[int] = set()
+        self._stamp = np.zeros(0, dtype=np.int32)
+        self._mark = 0
+        self._lock = threading.Lock()
 
     @classmethod
     def build(cls, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> HammingIndex:
@@ -158,6 +164,8 @@ class HammingIndex:
             column = keys[:, s]
             self._rows[s] = np.argsort(column, kind="stable").astype(np.int32)
             self._offsets[s, 1:] = np.cumsum(np.bincount(column, minlength=65536))
+        self._stamp = np.zeros(n, dtype=np.int32)
+        self._mark = 0
 
     def add(self, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> None:
         id_arr, hash_arr = _check(ids, hashes)
@@ -192,35 +200,34 @@ class HammingIndex:
         q = _words(q_bytes)[0]
         n = self._ids.shape[0]
         if n == 0:
-            rows = np.empty(0, dtype=np.int64)
+            ids, dists = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
         elif radius // SUBSTRINGS >= 2 or n < SCAN_BELOW:
-            rows = np.arange(n)
+            dist = _distances(self._words, q)
+            hit = np.nonzero(dist <= radius)[0]
+            ids, dists = self._ids[hit], dist[hit]
         else:
-            rows = self._candidates(_keys(q_bytes)[0], radius // SUBSTRINGS)
-        dist = _distances(self._words[rows], q)
-        hit = rows[dist <= radius]
-        ids, dists = self._ids[hit], dist[dist <= radius]
+            with self._lock:  # the seen-stamps are per index: one query at a time
+                self._mark += 1
+                if self._mark >= 2**31 - 1:
+                    self._stamp[:] = 0
+                    self._mark = 1
+                rows, dists = mih_search(
+                    self._words,
+                    self._offsets,
+                    self._rows,
+                    _keys(q_bytes)[0].astype(np.int64),
+                    q,
+                    radius,
+                    radius // SUBSTRINGS,
+                    self._stamp,
+                    self._mark,
+                )
+            ids = self._ids[rows]
         if self._dead:
             alive = ~np.isin(ids, np.fromiter(self._dead, dtype=np.int64))
             ids, dists = ids[alive], dists[alive]
         d_ids, d_dist = self._delta.search(q_bytes[0], radius)
         return _sorted(np.concatenate([ids, d_ids]), np.concatenate([dists, d_dist]))
-
-    def _candidates(self, keys: npt.NDArray[np.uint16], flips: int) -> npt.NDArray[np.int64]:
-        masks = [0] + ([1 << b for b in range(16)] if flips >= 1 else [])
-        parts = []
-        for s in range(SUBSTRINGS):
-            base = int(keys[s])
-            offsets = self._offsets[s]
-            rows = self._rows[s]
-            for mask in masks:
-                key = base ^ mask
-                start, end = offsets[key], offsets[key + 1]
-                if end > start:
-                    parts.append(rows[start:end])
-        if not parts:
-            return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(parts)).astype(np.int64)
 
     def search_many(
         self, queries: npt.ArrayLike, radius: int
