@@ -32,11 +32,14 @@ def same(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> 
     return bool(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]))
 
 
-@pytest.mark.parametrize("radius", [0, 1, 15, 31, 32, 47, 63])
+@pytest.mark.parametrize("large", [False, True])
+@pytest.mark.parametrize("radius", [0, 1, 15, 22, 31, 32, 47, 63])
 def test_results_equal_brute_force_on_clustered_data(
-    radius: int, monkeypatch: pytest.MonkeyPatch
+    radius: int, large: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hamming, "SCAN_BELOW", 0)  # force the multi-index path on a small set
+    if large:
+        monkeypatch.setattr(hamming, "LARGE_FROM", 0)  # and the 11-substring layout
     rng = np.random.default_rng(radius)
     data = clustered(rng, 300, 8, 20)
     ids = np.arange(len(data), dtype=np.int64) * 3

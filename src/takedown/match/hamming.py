@@ -1,10 +1,12 @@
 """Exact Hamming range search over 256-bit hashes (PDQ), by multi-index hashing.
 
-The 256 bits are split into 16 disjoint 16-bit substrings. If two hashes are within distance
-r, then (pigeonhole) at least one substring is within floor(r / 16) of the query's. For
-r <= 31 we probe each substring's bucket of the query key and of its 16 one-bit neighbours
-(17 x 16 = 272 buckets), then verify every candidate's full distance: results are exact. For
-larger radii, or small indexes, a vectorised linear scan is used (also exact).
+The 256 bits are split into m disjoint substrings. If two hashes are within distance r,
+then (pigeonhole) at least one substring is within floor(r / m) bits of the query's. Up to
+1.5M hashes, m = 16 substrings of 16 bits; above, m = 11 substrings of 23-24 bits, whose buckets
+hold few hashes each, so far fewer candidates need verifying. A query probes, in every
+substring, each key within floor(r / m) <= 2 bits of its own, and verifies the full distance of
+every row found: results are exact. Larger radii, and small indexes, use a vectorised linear
+scan (also exact).
 
 Buckets are CSR arrays (offsets per substring, row numbers sorted by key). Additions go to a
 delta segment that is scanned linearly and merged into the main segment when it grows past a
@@ -23,10 +25,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from takedown.match.kernels import mih_search
+from takedown.match.kernels import build_buckets, extract_keys, mih_search
 
 WORDS = 4
-SUBSTRINGS = 16
+SMALL_LAYOUT = (16,) * 16  # 16 x 16 bits: small offset tables
+LARGE_LAYOUT = (24, 24, 24) + (23,) * 8  # 11 substrings: few candidates per probe at 10M
+LARGE_FROM = 1_500_000
 FORMAT = "takedown-hamming-index"
 VERSION = 1
 SCAN_BELOW = 5_000
@@ -62,13 +66,23 @@ def _words(hashes: U8) -> npt.NDArray[np.uint64]:
     )
 
 
-def _keys(hashes: U8) -> npt.NDArray[np.uint16]:
-    return (
-        np.ascontiguousarray(hashes, dtype=np.uint8)
-        .view(">u2")
-        .astype(np.uint16)
-        .reshape(-1, SUBSTRINGS)
-    )
+class _Layout:
+    """Substring widths, their start bits and where each one's offsets begin."""
+
+    def __init__(self, widths: tuple[int, ...]) -> None:
+        self.widths = np.asarray(widths, dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.widths)[:-1]]).astype(np.int64)
+        sizes = (1 << self.widths) + 1
+        self.bases = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.total = int(sizes.sum())
+
+    @property
+    def count(self) -> int:
+        return int(self.widths.shape[0])
+
+    def keys(self, words: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        keys: npt.NDArray[np.int64] = extract_keys(words, self.starts, self.widths)
+        return keys
 
 
 def _distances(
@@ -138,8 +152,9 @@ class HammingIndex:
             raise ValueError("only 256-bit hashes are supported")
         self._ids = np.empty(0, dtype=np.int64)
         self._words = np.empty((0, WORDS), dtype=np.uint64)
-        self._offsets = np.zeros((SUBSTRINGS, 65537), dtype=np.int64)
-        self._rows = np.empty((SUBSTRINGS, 0), dtype=np.int32)
+        self._layout = _Layout(SMALL_LAYOUT)
+        self._offsets = np.zeros(self._layout.total, dtype=np.int64)
+        self._rows = np.empty((self._layout.count, 0), dtype=np.int32)
         self._delta = BruteForceIndex()
         self._dead: set[int] = set()
         self._stamp = np.zeros(0, dtype=np.int32)
@@ -150,20 +165,17 @@ class HammingIndex:
     def build(cls, ids: npt.ArrayLike, hashes: npt.ArrayLike) -> HammingIndex:
         id_arr, hash_arr = _check(ids, hashes)
         index = cls()
-        index._set_main(id_arr, _words(hash_arr), _keys(hash_arr))
+        index._set_main(id_arr, _words(hash_arr))
         return index
 
-    def _set_main(
-        self, ids: I64, words: npt.NDArray[np.uint64], keys: npt.NDArray[np.uint16]
-    ) -> None:
-        self._ids, self._words = ids, words
+    def _set_main(self, ids: I64, words: npt.NDArray[np.uint64]) -> None:
+        self._ids, self._words = ids, np.ascontiguousarray(words)
         n = ids.shape[0]
-        self._rows = np.empty((SUBSTRINGS, n), dtype=np.int32)
-        self._offsets = np.zeros((SUBSTRINGS, 65537), dtype=np.int64)
-        for s in range(SUBSTRINGS):
-            column = keys[:, s]
-            self._rows[s] = np.argsort(column, kind="stable").astype(np.int32)
-            self._offsets[s, 1:] = np.cumsum(np.bincount(column, minlength=65536))
+        self._layout = _Layout(LARGE_LAYOUT if n >= LARGE_FROM else SMALL_LAYOUT)
+        keys = self._layout.keys(self._words)
+        self._offsets, self._rows = build_buckets(
+            keys, self._layout.widths, self._layout.bases, self._layout.total
+        )
         self._stamp = np.zeros(n, dtype=np.int32)
         self._mark = 0
 
@@ -178,10 +190,9 @@ class HammingIndex:
         live = self._live_mask()
         words = np.concatenate([self._words[live], self._delta._words])
         ids = np.concatenate([self._ids[live], self._delta._ids])
-        keys = words.astype(">u8").view(">u2").astype(np.uint16).reshape(-1, SUBSTRINGS)
         self._dead.clear()
         self._delta = BruteForceIndex()
-        self._set_main(ids, words, keys)
+        self._set_main(ids, words)
 
     def _live_mask(self) -> npt.NDArray[np.bool_]:
         if not self._dead:
@@ -201,7 +212,7 @@ class HammingIndex:
         n = self._ids.shape[0]
         if n == 0:
             ids, dists = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
-        elif radius // SUBSTRINGS >= 2 or n < SCAN_BELOW:
+        elif radius // self._layout.count > 2 or n < SCAN_BELOW:
             dist = _distances(self._words, q)
             hit = np.nonzero(dist <= radius)[0]
             ids, dists = self._ids[hit], dist[hit]
@@ -215,10 +226,12 @@ class HammingIndex:
                     self._words,
                     self._offsets,
                     self._rows,
-                    _keys(q_bytes)[0].astype(np.int64),
+                    self._layout.bases,
+                    self._layout.widths,
+                    self._layout.keys(q.reshape(1, WORDS))[0],
                     q,
                     radius,
-                    radius // SUBSTRINGS,
+                    radius // self._layout.count,
                     self._stamp,
                     self._mark,
                 )
