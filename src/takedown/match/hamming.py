@@ -153,7 +153,7 @@ class HammingIndex:
         self._ids = np.empty(0, dtype=np.int64)
         self._words = np.empty((0, WORDS), dtype=np.uint64)
         self._layout = _Layout(SMALL_LAYOUT)
-        self._offsets = np.zeros(self._layout.total, dtype=np.int64)
+        self._offsets = np.zeros(self._layout.total, dtype=np.int32)
         self._rows = np.empty((self._layout.count, 0), dtype=np.int32)
         self._delta = BruteForceIndex()
         self._dead: set[int] = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+from numba import njit, prange
 
 M1 = np.uint64(0x5555555555555555)
 M2 = np.uint64(0x3333333333333333)
@@ -28,12 +28,12 @@ def _popcount(x: np.uint64) -> int:
     return int((x * H01) >> np.uint64(56))
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def extract_keys(words: U64, starts: I64, widths: I64) -> I64:
     """(n, m) substring keys of n hashes."""
     n, m = words.shape[0], starts.shape[0]
     out = np.empty((n, m), dtype=np.int64)
-    for i in range(n):
+    for i in prange(n):
         for s in range(m):
             start, width = starts[s], widths[s]
             word, offset = start // 64, start % 64
@@ -44,13 +44,13 @@ def extract_keys(words: U64, starts: I64, widths: I64) -> I64:
     return out
 
 
-@njit(cache=True)
-def build_buckets(keys: I64, widths: I64, bases: I64, total: int) -> tuple[I64, I32]:
+@njit(cache=True, parallel=True)
+def build_buckets(keys: I64, widths: I64, bases: I64, total: int) -> tuple[I32, I32]:
     """CSR buckets by counting sort: offsets (flat, per substring from ``bases``) and rows."""
     n, m = keys.shape
-    offsets = np.zeros(total, dtype=np.int64)
+    offsets = np.zeros(total, dtype=np.int32)  # row numbers fit: an index holds < 2**31 rows
     rows = np.empty((m, n), dtype=np.int32)
-    for s in range(m):
+    for s in prange(m):  # substrings are independent: one per thread
         base, size = bases[s], 1 << widths[s]
         for i in range(n):
             offsets[base + 1 + keys[i, s]] += 1
@@ -69,7 +69,7 @@ def _probe(
     key: int,
     base: int,
     s: int,
-    offsets: I64,
+    offsets: I32,
     rows: I32,
     words: U64,
     query: U64,
@@ -107,7 +107,7 @@ def _probe(
 @njit(cache=True)
 def mih_search(
     words: U64,
-    offsets: I64,
+    offsets: I32,
     rows: I32,
     bases: I64,
     widths: I64,
