@@ -1,0 +1,1 @@
+"""Infrastructure map: compact typed graph, takedown planning, offline parsers."""
