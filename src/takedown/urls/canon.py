@@ -1,151 +1,83 @@
 """Canonical URLs: one string key per item, whoever reported it and however it was written.
 
-Rules (in order): refang; only http, https and tg:// (Telegram) are accepted; credentials are
-dropped; scheme and host lower case; IDN hosts become A-labels (punycode, UTS 46) and the
-A-label is the key, with ``mixed_script`` set when a label mixes scripts (a possible
-look-alike); trailing dots and default ports go; the path is percent-normalised (unreserved
-characters decoded, other escapes upper case) and its dot segments resolved; the fragment goes;
-tracking parameters go and the remaining query parameters are sorted; redirect wrappers
-(google.com/url, l.facebook.com …) are unwrapped; platform aliases are folded to one host
-(m.facebook.com, youtu.be, mobile.twitter.com, telegram.me, t.me/s/ …). Web-archive snapshots
-keep the archive as the host (the archive serves the copy) and name the archived URL in
-``target``. URL shorteners are never unwrapped: they are their own nodes. Nothing is fetched.
+The rules, in order (details in the modules named):
+
+1. At most ``max_chars`` characters; surrounding whitespace, bidi marks and one pair of
+   ``<>`` or quotes go; a URL whose scheme or host is defanged is refanged (``refang``) - brackets
+   in a path alone are left alone; control characters, inner whitespace and invalid Unicode
+   are refused.
+2. Schemes: http and https; ``tg://resolve?domain=NAME[&post=N]``, ``tg://join?invite=HASH``
+   and ``tg://privatepost?channel=ID&post=N`` become their ``https://t.me/…`` forms; anything
+   else (``javascript:``, ``data:``, ``file:``, ``ftp:`` …) is refused. A bare ``host/path``
+   gets ``http://``. As in browsers, ``\\`` before the query counts as ``/`` and extra slashes
+   after ``http:`` are ignored.
+3. Credentials (``user:pass@``) are dropped, never kept in a key. The host is normalised
+   (``hosts``): lower case, A-label, IP literals as browsers read them; a host without a dot
+   is refused. Default ports (80 for http, 443 for https) go; a bad port is refused.
+4. Query: tracking parameters go, the rest are sorted by name (stable), escapes normalised
+   (``query``). Path: escapes normalised, ``//`` collapsed, dot segments resolved.
+5. Redirect wrappers are unwrapped, recursively (``wrappers``); more than ``MAX_WRAP_DEPTH``
+   wrappers inside one another are refused (no real link needs that, and a half-unwrapped
+   key would not be stable). Shorteners are not unwrapped.
+6. Platform forms: one host per platform and one URL per item, the account named, archive
+   snapshots' targets (``platform_forms``, ``accounts``). Canonical platform hosts use https.
+7. The fragment goes, except a ``#!`` ("hashbang") route on a host not handled above, which
+   names the page on sites that route by fragment.
+
+``registrable_domain`` comes from the Public Suffix List shipped in ``publicsuffixlist``
+(offline); its version is recorded with every URL as ``psl_version``. Nothing is fetched.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import posixpath
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.metadata import version
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from typing import NamedTuple
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-import idna
 from publicsuffixlist import PublicSuffixList
 
-from takedown.urls.refang import refang
+from takedown.urls import platform_forms
+from takedown.urls.errors import InvalidURL
+from takedown.urls.hosts import normalize_host
+from takedown.urls.query import normalize_escapes, normalize_path, query_params
+from takedown.urls.refang import looks_defanged, refang
+from takedown.urls.wrappers import unwrap
+
+__all__ = ["MAX_WRAP_DEPTH", "PSL_VERSION", "CanonicalURL", "InvalidURL", "canonicalize"]
 
 PSL_VERSION = f"publicsuffixlist {version('publicsuffixlist')}"
 MAX_WRAP_DEPTH = 5
-_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_DEFANGED = re.compile(r"[\[\]{}()]|[hH][xX]{2}[pP]|\sdot\s", re.IGNORECASE)
-_SIMPLE_PATH = re.compile(r"^(/[A-Za-z0-9_~!$&'()*+,;=:@-]+(\.[A-Za-z0-9_~!$&'()*+,;=:@-]+)*)*/?$")
+_EDGE = " \t\r\n\f\v\u00a0\ufeff" + "".join(
+    chr(c) for c in [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)  # whitespace, zero-width and bidi marks around a URL (str.strip takes characters, not ranges)
+_FORBIDDEN = re.compile(
+    r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
+)
+_DEFANGED_SCHEME = re.compile(r"^(?:h(?:xx|\*\*|__)ps?|fxp)\b", re.IGNORECASE)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
-_UNRESERVED = re.compile(r"%([0-9A-Fa-f]{2})")
-_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
-_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
-_TRACKING = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "igshid",
-        "igsh",
-        "mc_cid",
-        "mc_eid",
-        "yclid",
-        "_ga",
-        "_gl",
-        "ref_src",
-        "ref_url",
-        "twclid",
-        "ttclid",
-        "s_cid",
-        "mkt_tok",
-        "vero_id",
-        "oly_enc_id",
-        "oly_anon_id",
-        "rb_clickid",
-        "__s",
-        "spm",
-    }
+_HOST_PORT = re.compile(r"^[^:/?#]+:[0-9]+(?:[/?#]|$)")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_FRAGMENT_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?"
 )
-_TRACKING_ON = {
-    "youtube.com": {"si", "feature", "pp", "ab_channel"},
-    "youtu.be": {"si", "feature"},
-    "spotify.com": {"si"},
-    "x.com": {"s", "t", "ref_src"},
-    "instagram.com": {"img_index", "utm_medium"},
-    "tiktok.com": {"is_from_webapp", "sender_device", "_r", "_t"},
-    "facebook.com": {"mibextid", "rdid", "sfnsn", "__tn__", "__cft__"},
-}
-_HOST_ALIASES = {
-    "facebook.com": "www.facebook.com",
-    "m.facebook.com": "www.facebook.com",
-    "mobile.facebook.com": "www.facebook.com",
-    "mbasic.facebook.com": "www.facebook.com",
-    "fb.com": "www.facebook.com",
-    "youtube.com": "www.youtube.com",
-    "m.youtube.com": "www.youtube.com",
-    "music.youtube.com": "www.youtube.com",
-    "twitter.com": "x.com",
-    "www.twitter.com": "x.com",
-    "mobile.twitter.com": "x.com",
-    "mobile.x.com": "x.com",
-    "www.x.com": "x.com",
-    "telegram.me": "t.me",
-    "www.telegram.me": "t.me",
-    "telegram.dog": "t.me",
-    "www.t.me": "t.me",
-    "instagram.com": "www.instagram.com",
-    "m.instagram.com": "www.instagram.com",
-    "m.vk.com": "vk.com",
-    "www.vk.com": "vk.com",
-    "m.ok.ru": "ok.ru",
-    "www.ok.ru": "ok.ru",
-    "tiktok.com": "www.tiktok.com",
-    "m.tiktok.com": "www.tiktok.com",
-    "old.reddit.com": "www.reddit.com",
-    "np.reddit.com": "www.reddit.com",
-    "reddit.com": "www.reddit.com",
-    "m.reddit.com": "www.reddit.com",
-    "m.dailymotion.com": "www.dailymotion.com",
-    "dailymotion.com": "www.dailymotion.com",
-}
-_HTTPS_ONLY = frozenset(_HOST_ALIASES.values()) | {"t.me", "youtu.be", "web.archive.org"}
-_TELEGRAM_RESERVED = frozenset(
-    {
-        "joinchat",
-        "addstickers",
-        "share",
-        "proxy",
-        "socks",
-        "iv",
-        "c",
-        "addemoji",
-        "setlanguage",
-        "login",
-        "bg",
-        "addtheme",
-        "invoice",
-        "boost",
-    }
-)
-
-
-class InvalidURL(ValueError):
-    """A string that is not a usable http(s) URL; the message says why."""
 
 
 @dataclass(frozen=True)
 class CanonicalURL:
-    url: str
+    url: str  # the canonical form: the key used to deduplicate across agencies
     scheme: str
-    host: str
-    registrable_domain: str | None
+    host: str  # A-label (punycode), lower case, no trailing dot; IPs normalised
+    registrable_domain: str | None  # eTLD+1 from the shipped Public Suffix List; None for IPs
     psl_version: str
     is_ip: bool
-    mixed_script: bool
-    unicode_host: str
-    account: str | None = None
-    target: str | None = None
+    mixed_script: bool  # some label mixes scripts (possible look-alike)
+    unicode_host: str  # for display only
+    account: str | None = None  # e.g. "telegram:somechannel"
+    target: str | None = None  # the archived URL, canonical, for web-archive snapshots
+    lookalike: bool = False  # mixed_script, or a label that only looks like ASCII ("раура")
 
 
 @cache
@@ -158,138 +90,88 @@ def _registrable(host: str) -> str:
     return str(_psl().privatesuffix(host) or host)
 
 
-def _script(char: str) -> str:
-    try:
-        return unicodedata.name(char).split(" ", 1)[0]
-    except ValueError:
-        return "UNKNOWN"
+def _telegram_app_link(text: str) -> str:
+    parts = urlsplit(text)
+    params = dict(parse_qsl(parts.query))
+    action = parts.netloc.lower()
+    post = params.get("post", "")
+    suffix = f"/{post}" if post.isdigit() else ""
+    if action == "resolve" and params.get("domain"):
+        return f"https://t.me/{params['domain']}{suffix}"
+    if action == "join" and params.get("invite"):
+        return f"https://t.me/+{params['invite']}"
+    if action == "privatepost" and params.get("channel", "").isdigit() and suffix:
+        return f"https://t.me/c/{params['channel']}{suffix}"
+    raise InvalidURL("unsupported tg:// link: only resolve, join and privatepost are understood")
 
 
-def is_mixed_script(label: str) -> bool:
-    scripts = {_script(c) for c in label if c.isalpha()}
-    return len(scripts) > 1
-
-
-@lru_cache(maxsize=65536)
-def _host(raw_host: str) -> tuple[str, str, bool, bool]:
-    """(A-label host, Unicode host, is_ip, mixed_script) or InvalidURL."""
-    host = raw_host.rstrip(".").lower()
-    if not host:
-        raise InvalidURL("empty host")
-    try:
-        address = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        address = None
-    if address is not None:
-        text = f"[{address.compressed}]" if address.version == 6 else str(address)
-        return text, text, True, False
-    try:
-        ascii_host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
-        if host.isascii() and all(_LABEL.match(p) for p in host.split(".")):
-            ascii_host = host
-        else:
-            raise InvalidURL(f"invalid host name {raw_host[:80]!r}: {exc}") from exc
-    labels = ascii_host.split(".")
-    if len(ascii_host) > 253 or not all(_LABEL.match(p) for p in labels):
-        raise InvalidURL(f"invalid host name {raw_host[:80]!r}")
-    try:
-        unicode_host = idna.decode(ascii_host)
-    except (idna.IDNAError, UnicodeError):
-        unicode_host = ascii_host
-    mixed = any(is_mixed_script(label) for label in unicode_host.split("."))
-    return ascii_host, unicode_host, False, mixed
-
-
-def _norm_escapes(text: str) -> str:
-    def fix(match: re.Match[str]) -> str:
-        char = chr(int(match.group(1), 16))
-        if char.isascii() and (char.isalnum() or char in "-._~"):
-            return char
-        return "%" + match.group(1).upper()
-
-    return _UNRESERVED.sub(fix, text)
-
-
-def _path(path: str) -> str:
-    if _SIMPLE_PATH.match(path):
-        return path or "/"
-    path = quote(_norm_escapes(path), safe=_SAFE_PATH)
-    path = re.sub(r"/{2,}", "/", path) or "/"
-    trailing = path.endswith("/") and path != "/"
-    resolved = posixpath.normpath(path) if path != "/" else "/"
-    resolved = "/" + resolved.lstrip("/")
-    if trailing and not resolved.endswith("/"):
-        resolved += "/"
-    return resolved
-
-
-def _query(query: str, host: str) -> list[tuple[str, str]]:
-    if not query:
-        return []
-    extra: set[str] = set()
-    for suffix, names in _TRACKING_ON.items():
-        if host == suffix or host.endswith("." + suffix):
-            extra |= names
-    pairs = []
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        low = key.lower()
-        if low in _TRACKING or low in extra or low.startswith(_TRACKING_PREFIXES):
-            continue
-        pairs.append((key, value))
-    return sorted(pairs)
-
-
-def _unwrap(host: str, path: str, query: dict[str, str]) -> str | None:
-    """The wrapped URL of a redirect wrapper, or None."""
-    keys: tuple[str, ...] = ()
-    if re.fullmatch(r"(www\.)?google\.[a-z.]+", host) and path == "/url":
-        keys = ("q", "url")
-    elif host in ("l.facebook.com", "lm.facebook.com", "l.instagram.com"):
-        keys = ("u",)
-    elif host == "www.youtube.com" and path == "/redirect":
-        keys = ("q",)
-    elif host == "out.reddit.com":
-        keys = ("url",)
-    elif host == "t.umblr.com" and path == "/redirect":
-        keys = ("z",)
-    elif host in ("vk.com", "m.vk.com") and path == "/away.php":
-        keys = ("to",)
-    elif host == "slack-redir.net":
-        keys = ("url",)
-    elif host == "l.messenger.com" and path == "/l.php":
-        keys = ("u",)
-    for key in keys:
-        if query.get(key, "").lower().startswith(("http://", "https://")):
-            return query[key]
-    return None
+def _defanged_head(text: str) -> bool:
+    """Is the scheme or host defanged? (Brackets in a path alone do not make a URL defanged.)"""
+    if not looks_defanged(text):
+        return False
+    if _DEFANGED_SCHEME.match(text):
+        return True
+    start = text.find("//")
+    start = start + 2 if 0 <= start <= 16 else 0
+    end = min([i for i in (text.find(c, start) for c in "/?#") if i >= 0], default=len(text))
+    return looks_defanged(text[:end])
 
 
 def _prepare(raw: str, max_chars: int) -> str:
+    if not isinstance(raw, str):
+        raise InvalidURL(f"expected a string, got {type(raw).__name__}")
     if len(raw) > max_chars:
         raise InvalidURL(f"URL of {len(raw)} characters, over the limit of {max_chars}")
-    text = raw.strip()
-    if _DEFANGED.search(text):
+    text = raw.strip(_EDGE)
+    if len(text) >= 2 and (text[0], text[-1]) in (("<", ">"), ('"', '"'), ("'", "'")):
+        text = text[1:-1].strip(_EDGE)
+    if _defanged_head(text):
         text = refang(text)
-    if _CONTROL.search(text):
-        raise InvalidURL("URL contains whitespace or control characters")
     if not text:
         raise InvalidURL("empty URL")
-    if text.lower().startswith("tg://"):
-        parts = urlsplit(text)
-        params = dict(parse_qsl(parts.query))
-        if parts.netloc.lower() != "resolve" or not params.get("domain"):
-            raise InvalidURL("only tg://resolve?domain=NAME links are supported")
-        post = params.get("post", "")
-        return f"https://t.me/{params['domain']}" + (f"/{post}" if post.isdigit() else "")
-    if text.startswith("//"):
-        return "http:" + text
+    if _FORBIDDEN.search(text):
+        raise InvalidURL("URL contains whitespace or control characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidURL("URL is not valid Unicode (lone surrogate)") from exc
     scheme = _SCHEME.match(text)
-    if scheme and text[scheme.end() : scheme.end() + 2] == "//":
-        return text
-    if scheme and not re.match(r"^[^:/]+:\d+(/|$)", text):
-        raise InvalidURL(f"unsupported scheme {scheme.group(1)[:20]!r}: only http and https")
-    return "http://" + text
+    if scheme is None or _HOST_PORT.match(text):
+        rest, name = text, "http"
+    else:
+        name, rest = scheme.group(1).lower(), text[scheme.end() :]
+    if name == "tg":
+        return _telegram_app_link(text)
+    if name not in _DEFAULT_PORTS:
+        raise InvalidURL(f"unsupported scheme {name[:20]!r}: only http, https and tg://")
+    rest = rest.lstrip("/\\")
+    head, sep, tail = _cut(rest)
+    return f"{name}://{head.replace(chr(92), '/')}{sep}{tail}"
+
+
+def _cut(rest: str) -> tuple[str, str, str]:
+    """``rest`` split at the first ``?`` or ``#``: (before, separator, after)."""
+    match = re.search(r"[?#]", rest)
+    if match is None:
+        return rest, "", ""
+    return rest[: match.start()], match.group(0), rest[match.end() :]
+
+
+def _authority(netloc: str) -> tuple[str, int | None]:
+    hostport = netloc.rpartition("@")[2]  # credentials are dropped
+    if hostport.startswith("["):
+        host, _, after = hostport.partition("]")
+        host += "]"
+        if after and not after.startswith(":"):
+            raise InvalidURL(f"junk after IPv6 host: {after[:20]!r}")
+        port_text = after[1:]
+    else:
+        host, _, port_text = hostport.partition(":")
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or not port_text.isascii() or int(port_text) > 65535:
+        raise InvalidURL(f"invalid port {port_text[:20]!r}")
+    return host, int(port_text)
 
 
 def canonicalize(raw: str, *, max_chars: int = 8192) -> CanonicalURL:
@@ -302,93 +184,79 @@ def canonicalize(raw: str, *, max_chars: int = 8192) -> CanonicalURL:
         raise InvalidURL(f"unparseable URL: {exc}") from exc
 
 
+class _Parts(NamedTuple):
+    scheme: str
+    netloc: str
+    path: str
+    query: str
+    fragment: str
+
+
+def _split(text: str) -> _Parts:
+    """``scheme://netloc/path?query#fragment`` (``_prepare`` always gives ``scheme://``)."""
+    scheme, _, rest = text.partition("://")
+    rest, _, fragment = rest.partition("#")
+    rest, _, query = rest.partition("?")
+    slash = rest.find("/")
+    if slash < 0:
+        return _Parts(scheme, rest, "", query, fragment)
+    return _Parts(scheme, rest[:slash], rest[slash:], query, fragment)
+
+
 def _canonicalize(text: str, max_chars: int, depth: int) -> CanonicalURL:
-    parts = urlsplit(text)
+    parts = _split(text)
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
+    if scheme not in _DEFAULT_PORTS:
         raise InvalidURL(f"unsupported scheme {scheme[:20]!r}: only http and https")
-    if parts.hostname is None:
+    raw_host, port = _authority(parts.netloc)
+    if not raw_host:
         raise InvalidURL("URL has no host")
-    host, unicode_host, is_ip, mixed = _host(unquote(parts.hostname))
-    host = _HOST_ALIASES.get(host, host)
-    port = parts.port
-    if port == {"http": 80, "https": 443}[scheme]:
+    found = normalize_host(unquote(raw_host))
+    host = platform_forms.canonical_host(found.host)
+    if port == _DEFAULT_PORTS[scheme]:
         port = None
-    query_pairs = _query(parts.query, host)
-    flat = dict(query_pairs)
-    if depth < MAX_WRAP_DEPTH:
-        inner = _unwrap(host, parts.path, flat)
-        if inner is not None:
-            return _canonicalize(_prepare(inner, max_chars), max_chars, depth + 1)
-    path = _path(parts.path)
-    account = None
-    target = None
-    if host == "youtu.be" and len(path) > 1:
-        host = "www.youtube.com"
-        query_pairs = sorted([*query_pairs, ("v", path.strip("/").split("/")[0])])
-        path = "/watch"
-    elif host == "t.me":
-        path, account = _telegram(path)
-        query_pairs = []
-    elif host == "web.archive.org" and path.startswith("/web/"):
-        snapshot = re.match(r"^/web/([0-9*]{1,14})[a-z_]*/(.+)$", parts.path)
-        if snapshot and depth < MAX_WRAP_DEPTH:
-            inner_raw = snapshot.group(2) + (f"?{parts.query}" if parts.query else "")
-            archived = _canonicalize(
-                _prepare(re.sub(r"^(https?):/(?!/)", r"\1://", inner_raw), max_chars),
-                max_chars,
-                depth + 1,
-            )
-            target = archived.url
-            path = f"/web/{snapshot.group(1)}/{archived.url}"
-            query_pairs = []
-    elif host in ("x.com", "www.instagram.com", "www.tiktok.com") or host == "www.youtube.com":
-        account = _account(host, path)
-    netloc = host if port is None else f"{host}:{port}"
-    if host in _HTTPS_ONLY and port is None:
+    params = query_params(parts.query, host)
+    path = normalize_path(parts.path)
+    inner = unwrap(host, path, params, parts.query)
+    if inner is not None:
+        if depth >= MAX_WRAP_DEPTH:
+            raise InvalidURL(f"redirect wrappers nested more than {MAX_WRAP_DEPTH} deep")
+        return _canonicalize(_prepare(inner, max_chars), max_chars, depth + 1)
+
+    def canon_inner(url: str) -> str:
+        if depth >= MAX_WRAP_DEPTH:
+            raise InvalidURL("archived URLs nested too deep")
+        return _canonicalize(_prepare(url, max_chars), max_chars, depth + 1).url
+
+    fragment = parts.fragment
+    shape = platform_forms.apply(
+        platform_forms.Shape(host, path, params, fragment), found.host, parts.path, parts.query,
+        canon_inner,
+    )  # fmt: skip
+    if shape.host != host:  # tracking parameters are per site: filter again for the new host
+        shape.params = query_params("&".join(shape.params), shape.host)
+    host = shape.host
+    unicode_host = found.unicode_host if host == found.host else host
+    if host in platform_forms.HTTPS_ONLY and port is None:
         scheme = "https"
-    query = urlencode(query_pairs, quote_via=quote, safe="-._~:/@!$'()*+,;")
-    url = urlunsplit((scheme, netloc, path, query, ""))
+    netloc = host if port is None else f"{host}:{port}"
+    url = f"{scheme}://{netloc}{shape.path}"
+    if shape.params:
+        url += "?" + "&".join(shape.params)
+    if shape.fragment.startswith("!"):
+        url += "#" + normalize_escapes(shape.fragment, _FRAGMENT_SAFE)
     if len(url) > max_chars:
         raise InvalidURL(f"canonical URL over the limit of {max_chars} characters")
-    domain = None if is_ip else _registrable(host)
     return CanonicalURL(
-        url, scheme, host, domain, PSL_VERSION, is_ip, mixed, unicode_host, account, target
+        url=url,
+        scheme=scheme,
+        host=host,
+        registrable_domain=None if found.is_ip else _registrable(host),
+        psl_version=PSL_VERSION,
+        is_ip=found.is_ip,
+        mixed_script=found.mixed_script,
+        unicode_host=unicode_host,
+        account=shape.account,
+        target=shape.target,
+        lookalike=found.lookalike,
     )
-
-
-def _telegram(path: str) -> tuple[str, str | None]:
-    segments = [s for s in path.split("/") if s]
-    if segments and segments[0] == "s":
-        segments = segments[1:]
-    if not segments:
-        return "/", None
-    first = segments[0]
-    if first.startswith("+") or first.lower() in _TELEGRAM_RESERVED:
-        return "/" + "/".join(segments), None
-    name = first.lower()
-    rest = [s for s in segments[1:2] if s.isdigit()]
-    return "/" + "/".join([name, *rest]), f"telegram:{name}"
-
-
-def _account(host: str, path: str) -> str | None:
-    segments = [s for s in path.split("/") if s]
-    if not segments:
-        return None
-    first = segments[0]
-    if host == "x.com" and first.lower() not in (
-        "i",
-        "home",
-        "search",
-        "intent",
-        "hashtag",
-        "share",
-    ):
-        return f"x:{first.lower()}"
-    if host == "www.instagram.com" and first not in ("p", "reel", "tv", "stories", "explore"):
-        return f"instagram:{first.lower()}"
-    if first.startswith("@"):
-        return f"{'tiktok' if 'tiktok' in host else 'youtube'}:{first[1:].lower()}"
-    if host == "www.youtube.com" and first in ("channel", "c", "user") and len(segments) > 1:
-        return f"youtube:{segments[1].lower()}"
-    return None
