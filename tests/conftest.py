@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from takedown.app import App
 from takedown.config import Settings
 from takedown.store.db import Database
-from takedown.store.models import Base
+from takedown.store.schema import metadata
 
 LOCAL_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[1]
@@ -107,7 +107,7 @@ def postgres_url(postgres: _Postgres) -> Iterator[str]:
 
 def _truncate(url: str) -> None:
     db = Database(url, migrate_on_open=False)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
         conn.execute(
             text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")

@@ -4,14 +4,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from takedown.store.db import Database, migrate
-from takedown.store.models import Base
+from takedown.store.schema import metadata
 
 
 def test_migrations_match_the_models(database_url: str) -> None:
     db = Database(database_url)
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn)
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     db.dispose()
     assert diff == []
 

@@ -42,7 +42,19 @@ def main(ctx: click.Context, data: Path | None) -> None:
     ctx.call_on_close(state.close)
 
 
+# Feature command modules: each exposes ``COMMANDS``, the click commands it adds to ``main``.
+FEATURE_CLI_MODULES = (
+    "takedown.cli.referrals",
+    "takedown.cli.verify",
+    "takedown.cli.infra",
+    "takedown.cli.serve",
+    "takedown.cli.text",
+)
+
+
 def _register() -> None:
+    import importlib
+
     from takedown.cli import demo, evidence, matching
 
     main.add_command(demo.demo)
@@ -55,6 +67,9 @@ def _register() -> None:
     main.add_command(matching.match_cmd)
     main.add_command(matching.bank)
     main.add_command(matching.sightings_cmd)
+    for name in FEATURE_CLI_MODULES:
+        for command in importlib.import_module(name).COMMANDS:
+            main.add_command(command)
 
 
 _register()

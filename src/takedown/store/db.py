@@ -46,8 +46,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migrations (idempotent).
+
+    Feature packages add their tables on their own branches of the revision tree, so the
+    upgrade goes to every head.
+    """
+    command.upgrade(alembic_config(engine), "heads")
 
 
 def has_schema(engine: Engine) -> bool:

@@ -122,6 +122,14 @@ class Sighting(Base):
     source_ref: Mapped[str | None] = mapped_column(String(200))
     extra: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Removal, as established by a verification check, the platform's confirmation or an
+    # operator: the earliest trustworthy time wins (see takedown.verify).
+    removed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    removal_source: Mapped[str | None] = mapped_column(String(32))
+    # Re-upload: this sighting joined a cluster whose earlier sighting ``reupload_of_id`` had
+    # been removed; the gap runs from that removal to this sighting.
+    reupload_of_id: Mapped[int | None] = mapped_column(ForeignKey("sighting.id"))
+    reupload_gap_seconds: Mapped[float | None] = mapped_column(default=None)
 
 
 class Signal(Base):
