@@ -49,6 +49,7 @@ FEATURE_CLI_MODULES = (
     "takedown.cli.infra",
     "takedown.cli.serve",
     "takedown.cli.text",
+    "takedown.cli.ops",
 )
 
 

@@ -14,6 +14,7 @@ FEATURE_MODEL_MODULES: tuple[str, ...] = (
     "takedown.verify.models",
     "takedown.infra.models",
     "takedown.api.models",
+    "takedown.ops.models",
 )
 
 

@@ -1,0 +1,1 @@
+"""Multi-agency operations: deconfliction, audit chain, reports."""
