@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,23 @@ class Settings(BaseSettings):
     max_url_chars: int = Field(default=8192, gt=0)
     batch_size: int = Field(default=2000, gt=0, description="records per ingest transaction")
     platforms_file: Path | None = Field(default=None, description="operator overrides")
+    smtp_host: str | None = Field(default=None, description="referrals: SMTP server host")
+    smtp_port: int = Field(default=25, gt=0, lt=65536, description="referrals: SMTP port")
+    smtp_sender: str = Field(default="referrals@takedown.invalid", description="From address")
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict, description="per key")
+    referral_callback_url: str | None = Field(default=None, description="sent in webhooks")
+    referral_timeout: float = Field(default=10.0, gt=0, description="seconds per delivery")
+    referral_backoff: float = Field(default=30.0, gt=0, description="first retry delay, s")
+    referral_backoff_max: float = Field(default=3600.0, gt=0, description="longest delay, s")
+    referral_lease: float = Field(default=300.0, ge=0, description="resend a stuck send after")
+    referral_skew: float = Field(default=300.0, gt=0, description="callback timestamp window")
+    referral_outbox: Path | None = Field(default=None, description="file packages; DATA/outbox")
+    verify_concurrency: int = Field(default=2, ge=1, description="checks at once per host")
+    verify_timeout: float = Field(default=10.0, gt=0, description="seconds per check request")
+    verify_max_body: int = Field(default=65536, ge=1024, description="bytes read per answer")
+    verify_vantage: str = Field(default="default", description="name of this vantage point")
+    verify_allow_loopback: bool = Field(default=False, description="TEST ONLY: allow loopback")
+    verify_host_map: str = Field(default="", description="demo: 'pattern=addr:port,...'")
 
     @property
     def resolved_database_url(self) -> str:

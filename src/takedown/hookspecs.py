@@ -12,6 +12,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from takedown.intake.base import Importer
+    from takedown.referrals.channels.base import Channel
     from takedown.signals.base import SignalType
 
 hookspec = pluggy.HookspecMarker("takedown")
@@ -26,3 +27,8 @@ def takedown_signal_types() -> list[type[SignalType]]:  # type: ignore[empty-bod
 @hookspec
 def takedown_importers() -> list[Importer]:  # type: ignore[empty-body]
     """Importers (source formats) this plugin provides."""
+
+
+@hookspec
+def takedown_referral_channels() -> list[Channel]:  # type: ignore[empty-body]
+    """Referral channels (email, webhook, file package, ...) this plugin provides."""

@@ -11,11 +11,13 @@ from takedown import hookspecs
 
 if TYPE_CHECKING:
     from takedown.intake.base import Importer
+    from takedown.referrals.channels.base import Channel
     from takedown.signals.base import SignalType
 
 BUILTIN_PLUGINS = (
     "takedown.signals.builtin",
     "takedown.intake.builtin",
+    "takedown.referrals.channels.builtin",
 )
 
 
@@ -54,4 +56,15 @@ def importers() -> dict[str, Importer]:
             if importer.name in found:
                 raise PluginError(f"importer {importer.name!r} registered twice")
             found[importer.name] = importer
+    return found
+
+
+def referral_channels() -> dict[str, Channel]:
+    """Every registered referral channel, by name."""
+    found: dict[str, Channel] = {}
+    for batch in plugin_manager().hook.takedown_referral_channels():
+        for channel in batch:
+            if channel.name in found:
+                raise PluginError(f"referral channel {channel.name!r} registered twice")
+            found[channel.name] = channel
     return found

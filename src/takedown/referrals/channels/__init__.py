@@ -1,0 +1,1 @@
+"""Referral channels: each a plugin registered through ``takedown_referral_channels``."""

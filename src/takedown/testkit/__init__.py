@@ -1,0 +1,1 @@
+"""Test kit: local fakes of outside services (never real platforms)."""
