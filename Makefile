@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup setup-dev demo test lint typecheck pytest services bench clean
+.PHONY: setup setup-dev demo test lint typecheck pytest services browser bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,6 +26,9 @@ demo: setup
 services:
 	bash scripts/services.sh
 
+browser:
+	bash scripts/browser.sh
+
 lint: setup-dev
 	.venv/bin/ruff check src tests bench scripts
 	.venv/bin/ruff format --check src tests bench scripts
@@ -33,7 +36,7 @@ lint: setup-dev
 typecheck: setup-dev
 	.venv/bin/mypy src
 
-pytest: setup-dev services
+pytest: setup-dev services browser
 	.venv/bin/pytest
 
 test: lint typecheck pytest

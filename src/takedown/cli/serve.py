@@ -1,7 +1,196 @@
-"""Commands of the serve feature."""
+"""Commands of the serve feature: ``serve`` (API + workspace), ``key``, ``user``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from takedown.api.auth import (
+    SCOPES,
+    AuthError,
+    NewKey,
+    create_key,
+    create_user,
+    list_keys,
+    revoke_key,
+    rotate_key,
+)
+from takedown.cli.output import console, fail, json_option, print_json, table
+
+
+def _state(ctx: click.Context) -> Any:
+    return ctx.find_root().obj
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@json_option
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, as_json: bool) -> None:
+    """Run the HTTP API (/api/v1) and the web workspace in one process (uvicorn)."""
+    import uvicorn
+
+    from takedown.api.app import create_app
+
+    app = _state(ctx).app
+    app.db  # noqa: B018 - open and migrate the store before the first request
+    api = create_app(app)
+    if as_json:
+        print_json({"url": f"http://{host}:{port}/", "api": f"http://{host}:{port}/api/v1/"})
+    else:
+        console.print(f"Takedown on http://{host}:{port}/  (API: /api/v1/openapi.json)")
+    uvicorn.run(api, host=host, port=port, log_level="warning" if as_json else "info")
+
+
+def _show_new(key: NewKey, as_json: bool) -> None:
+    if as_json:
+        print_json(key.to_dict())
+        return
+    console.print(f"API key {key.prefix} ({key.name}), scopes: {', '.join(key.scopes)}")
+    console.print("The key is shown once; store it now:")
+    click.echo(key.secret)
+
+
+@click.group("key")
+def key() -> None:
+    """API keys: create, list, revoke, rotate (keys are stored hashed; shown once)."""
+
+
+@key.command("create")
+@click.option("--name", required=True, help="What the key is for.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(sorted(SCOPES)),
+    help="A scope (repeat for more).",
+)
+@click.option("--agency", help="Bind the key to this agency (created if new).")
+@click.option("--platform", help="Bind the key to this platform key (lookup, respond only).")
+@click.option("--expires-days", type=click.IntRange(1, 3650), help="Expire after N days.")
+@json_option
+@click.pass_context
+def key_create(
+    ctx: click.Context,
+    name: str,
+    scopes: tuple[str, ...],
+    agency: str | None,
+    platform: str | None,
+    expires_days: int | None,
+    as_json: bool,
+) -> None:
+    """Create a key bound to an agency or a platform."""
+    try:
+        new = create_key(
+            _state(ctx).app,
+            name,
+            scopes,
+            agency=agency,
+            platform=platform,
+            actor="cli",
+            expires_days=expires_days,
+        )
+    except AuthError as exc:
+        raise fail(str(exc)) from exc
+    _show_new(new, as_json)
+
+
+@key.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked keys.")
+@json_option
+@click.pass_context
+def key_list(ctx: click.Context, include_revoked: bool, as_json: bool) -> None:
+    """Keys (never their secrets)."""
+    keys = list_keys(_state(ctx).app, include_revoked=include_revoked)
+    if as_json:
+        print_json({"keys": keys})
+        return
+    table(
+        "API keys",
+        ["id", "prefix", "name", "scopes", "bound to", "last used", "revoked"],
+        [
+            [
+                k["id"],
+                k["prefix"],
+                k["name"],
+                ",".join(k["scopes"]),
+                f"agency {k['agency']}" if k["agency"] else f"platform {k['platform']}",
+                k["last_used_at"],
+                k["revoked_at"],
+            ]
+            for k in keys
+        ],
+    )
+
+
+@key.command("revoke")
+@click.argument("ref")
+@json_option
+@click.pass_context
+def key_revoke(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Revoke a key (by id or prefix); it stops working at once."""
+    try:
+        row = revoke_key(_state(ctx).app, ref)
+    except AuthError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"id": row.id, "prefix": row.prefix, "revoked_at": row.revoked_at})
+    else:
+        console.print(f"Revoked API key {row.prefix}.")
+
+
+@key.command("rotate")
+@click.argument("ref")
+@json_option
+@click.pass_context
+def key_rotate(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Replace a key by a new secret with the same scopes and binding; the old one is revoked."""
+    try:
+        new = rotate_key(_state(ctx).app, ref, actor="cli")
+    except AuthError as exc:
+        raise fail(str(exc)) from exc
+    _show_new(new, as_json)
+
+
+@click.group("user")
+def user() -> None:
+    """Users of the web workspace."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="TAKEDOWN_NEW_PASSWORD",
+    help="Password (prompted if not given; env TAKEDOWN_NEW_PASSWORD).",
+)
+@click.option("--agency", help="The user's agency (created if new).")
+@click.option("--role", type=click.Choice(["analyst", "admin"]), default="analyst")
+@json_option
+@click.pass_context
+def user_create(
+    ctx: click.Context,
+    username: str,
+    password: str,
+    agency: str | None,
+    role: str,
+    as_json: bool,
+) -> None:
+    """Create a user who can log in to the workspace."""
+    try:
+        row = create_user(_state(ctx).app, username, password, agency=agency, role=role)
+    except AuthError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json({"id": row.id, "username": row.username, "role": row.role})
+    else:
+        console.print(f"Created user {row.username} ({row.role}).")
+
+
+COMMANDS: list[click.Command] = [serve, key, user]

@@ -1,0 +1,288 @@
+"""Match lookup over HTTP vs in-process, on a PDQ bank of 1M entries (--quick: 50k).
+
+    .venv/bin/python bench/api.py [--entries 1000000] [--seconds 20] [--concurrency 8]
+                                  [--quick] [--json]
+
+Builds a bank of synthetic PDQ hashes on the embedded default (SQLite), then measures:
+
+* in-process: ``LookupService.by_hash`` (the same code the route calls), one thread;
+* HTTP: ``takedown serve``'s app under uvicorn in its own process, loaded from a second
+  process on loopback (httpx, ``--concurrency`` connections, keep-alive, API-key auth on
+  every request): requests/s, p50 and p99 latency;
+* resident memory of the server process after the run.
+
+Queries: half near a bank entry (0-20 bits flipped, a match), half random (no match).
+The ratio printed is HTTP requests/s over in-process lookups/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def flip(rng: np.random.Generator, rows: np.ndarray, most: int) -> np.ndarray:
+    out = rows.copy()
+    counts = rng.integers(0, most + 1, size=len(out))
+    for k in range(most):
+        chosen = np.nonzero(counts > k)[0]
+        bit = rng.integers(0, 256, size=len(chosen))
+        out[chosen, bit // 8] ^= (1 << (bit % 8)).astype(np.uint8)
+    return out
+
+
+def to_hex(rows: np.ndarray) -> list[str]:
+    return [bytes(r).hex() for r in rows]
+
+
+def build(data: Path, n: int, seed: int = 7) -> tuple[list[str], str]:
+    from sqlalchemy import insert
+
+    from takedown.api.auth import create_key
+    from takedown.app import App
+    from takedown.config import Settings
+    from takedown.matching.banks import create_bank
+    from takedown.store.models import BankEntry
+
+    rng = np.random.default_rng(seed)
+    bases = rng.integers(0, 256, (max(1, n // 10), 32), dtype=np.uint8)
+    values = flip(rng, np.repeat(bases, 10, axis=0)[:n], 20)
+    app = App(Settings(data=data))
+    bank = create_bank(app, "bench", description="synthetic PDQ bank")
+    hexes = sorted(set(to_hex(values)))
+    with app.db.engine.begin() as conn:
+        for start in range(0, len(hexes), 50_000):
+            conn.execute(
+                insert(BankEntry),
+                [
+                    {
+                        "bank_id": bank.id,
+                        "signal_type": "pdq",
+                        "value": v,
+                        "labels": {"outlet": "synthetic"},
+                        "status": "active",
+                    }
+                    for v in hexes[start : start + 50_000]
+                ],
+            )
+    key = create_key(app, "bench", ["lookup"], agency="bench").secret
+    near = flip(rng, values[rng.integers(0, len(values), size=500)], 20)
+    far = rng.integers(0, 256, (500, 32), dtype=np.uint8)
+    queries = [q for pair in zip(to_hex(near), to_hex(far), strict=True) for q in pair]
+    app.close()
+    return queries, key
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    arr = np.asarray(ms)
+    return {"p50_ms": float(np.percentile(arr, 50)), "p99_ms": float(np.percentile(arr, 99))}
+
+
+def in_process(data: Path, queries: list[str], seconds: float) -> dict[str, Any]:
+    from takedown.api.service import LookupService
+    from takedown.app import App
+    from takedown.config import Settings
+
+    app = App(Settings(data=data))
+    service = LookupService(app)
+    start = time.perf_counter()
+    service.warm()
+    build_s = time.perf_counter() - start
+    times: list[float] = []
+    matched = 0
+    end = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < end:
+        q = queries[i % len(queries)]
+        t0 = time.perf_counter()
+        result = service.by_hash("pdq", [q], None)
+        times.append((time.perf_counter() - t0) * 1000)
+        matched += bool(result.bank_hits)
+        i += 1
+    app.close()
+    total = sum(times) / 1000
+    return {
+        "lookups": len(times),
+        "per_s": len(times) / total,
+        "matched_share": matched / len(times),
+        "index_build_s": build_s,
+        **percentiles(times),
+    }
+
+
+def client(url: str, key: str, queries: list[str], seconds: float, concurrency: int) -> None:
+    """Runs in the second process: prints one JSON line with latencies."""
+    import asyncio
+
+    import httpx
+
+    async def worker(
+        http: httpx.AsyncClient, offset: int, end: float, out: list[float], bad: list[int]
+    ) -> None:
+        i = offset
+        while time.perf_counter() < end:
+            q = queries[i % len(queries)]
+            t0 = time.perf_counter()
+            response = await http.get(
+                "/api/v1/lookup",
+                params={"signal_type": "pdq", "value": q},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            out.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                bad.append(response.status_code)
+            i += concurrency
+
+    async def main() -> dict[str, Any]:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+            out: list[float] = []
+            bad: list[int] = []
+            start = time.perf_counter()
+            end = start + seconds
+            await asyncio.gather(*(worker(http, k, end, out, bad) for k in range(concurrency)))
+            elapsed = time.perf_counter() - start
+        return {"requests": len(out), "elapsed": elapsed, "errors": len(bad), "ms": out}
+
+    print(json.dumps(asyncio.run(main())))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def over_http(
+    data: Path, queries: list[str], key: str, seconds: float, concurrency: int
+) -> dict[str, Any]:
+    import httpx
+    import psutil
+
+    port = free_port()
+    env = {**os.environ, "TAKEDOWN_DATA": str(data)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "takedown.api.app:app_from_env",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                warm = httpx.get(
+                    f"{url}/api/v1/lookup",
+                    params={"signal_type": "pdq", "value": queries[0]},
+                    headers={"X-API-Key": key},
+                    timeout=600,
+                )
+                warm.raise_for_status()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        payload = json.dumps({"url": url, "key": key, "queries": queries})
+        load = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--client",
+                "--seconds",
+                str(seconds),
+                "--concurrency",
+                str(concurrency),
+            ],
+            input=payload,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(load.stdout.strip().splitlines()[-1])
+        rss = psutil.Process(server.pid).memory_info().rss
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "requests": result["requests"],
+        "per_s": result["requests"] / result["elapsed"],
+        "errors": result["errors"],
+        "concurrency": concurrency,
+        "server_rss_mib": rss / 2**20,
+        **percentiles(result["ms"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="50k entries, 5 s per run")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        spec = json.loads(sys.stdin.read())
+        client(spec["url"], spec["key"], spec["queries"], args.seconds, args.concurrency)
+        return
+    if args.quick:
+        args.entries, args.seconds = 50_000, 5.0
+    with tempfile.TemporaryDirectory(prefix="takedown-bench-api-") as folder:
+        data = Path(folder) / "data"
+        t0 = time.perf_counter()
+        queries, key = build(data, args.entries)
+        built = time.perf_counter() - t0
+        local = in_process(data, queries, args.seconds)
+        remote = over_http(data, queries, key, args.seconds, args.concurrency)
+    out = {
+        "entries": args.entries,
+        "bank_load_s": built,
+        "in_process": local,
+        "http": remote,
+        "ratio_http_over_in_process": remote["per_s"] / local["per_s"],
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"PDQ bank: {args.entries:,} entries (loaded in {built:.1f} s)")
+    print(
+        f"in-process lookup: {local['per_s']:.0f}/s  p50 {local['p50_ms']:.2f} ms  "
+        f"p99 {local['p99_ms']:.2f} ms  (index build {local['index_build_s']:.1f} s, "
+        f"{local['matched_share']:.0%} matched)"
+    )
+    print(
+        f"HTTP lookup ({remote['concurrency']} connections, second process): "
+        f"{remote['per_s']:.0f} req/s  p50 {remote['p50_ms']:.2f} ms  "
+        f"p99 {remote['p99_ms']:.2f} ms  errors {remote['errors']}"
+    )
+    print(f"server RSS after the run: {remote['server_rss_mib']:.0f} MiB")
+    print(f"ratio HTTP / in-process: {out['ratio_http_over_in_process']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The review queue: undecided sightings ordered by a documented priority score.
+
+Priority (0-100, higher first; ties broken by newest):
+
+* **known material** — 40 if the sighting's content matches an active entry of a bank
+  (not an allow-list); 15 if it only matches earlier content (a copy);
+* **label severity** — up to 20 from the matched entry's labels: ``severity`` (high 20,
+  medium 12, low 5) if present, else ``confidence`` (0-1) × 20;
+* **re-upload** — 20 if the sighting is a re-upload of removed material
+  (``sighting.reupload_of_id``);
+* **reach** — up to 20: 5 × log10(1 + n) for the largest of the ``views``, ``reach``,
+  ``followers`` or ``members`` numbers the source gave (``sighting.extra``).
+
+Decisions: ``refer``, ``not_in_scope``, ``second_review``. A sighting leaves the queue with
+its first ``refer`` or ``not_in_scope``; ``second_review`` keeps it in the queue, flagged, for
+another reviewer (the one who asked cannot close it alone).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from takedown.api.models import ApiReviewDecision, ApiUser
+from takedown.app import App
+from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
+
+DECISIONS = {
+    "refer": "Refer",
+    "not_in_scope": "Not in scope",
+    "second_review": "Needs a second reviewer",
+}
+CLOSING = ("refer", "not_in_scope")
+SEVERITY = {"high": 20.0, "medium": 12.0, "low": 5.0}
+REACH_KEYS = ("views", "reach", "followers", "members")
+WINDOW = 5000
+
+
+@dataclass
+class Evidence:
+    kind: str  # "bank" or "copy"
+    distance: int
+    signal_type: str
+    bank: str | None = None
+    labels: dict[str, Any] = field(default_factory=dict)
+    entry_value: str | None = None
+    other_content_id: int | None = None
+
+
+@dataclass
+class QueueItem:
+    sighting: Sighting
+    content: Content | None
+    score: float
+    parts: dict[str, float]
+    evidence: list[Evidence]
+    flagged_by: list[str]
+
+
+def severity(labels: dict[str, Any]) -> float:
+    level = str(labels.get("severity", "")).strip().lower()
+    if level in SEVERITY:
+        return SEVERITY[level]
+    try:
+        confidence = float(labels.get("confidence", 0.0))
+    except (TypeError, ValueError):
+        return 0.0
+    return 20.0 * min(1.0, max(0.0, confidence)) if math.isfinite(confidence) else 0.0
+
+
+def reach(extra: dict[str, Any] | None) -> float:
+    best = 0.0
+    for key in REACH_KEYS:
+        try:
+            value = float(str((extra or {}).get(key, "0")).replace(",", ""))
+        except ValueError:
+            continue
+        if math.isfinite(value) and value > best:
+            best = value
+    return min(20.0, 5.0 * math.log10(1.0 + best))
+
+
+def score(
+    known: bool, copy: bool, labels: dict[str, Any], reupload: bool, extra: Any
+) -> tuple[float, dict[str, float]]:
+    parts = {
+        "known": 40.0 if known else (15.0 if copy else 0.0),
+        "severity": severity(labels) if known else 0.0,
+        "reupload": 20.0 if reupload else 0.0,
+        "reach": reach(extra if isinstance(extra, dict) else None),
+    }
+    return round(sum(parts.values()), 2), parts
+
+
+def evidence_for(app: App, content_ids: list[int]) -> dict[int, list[Evidence]]:
+    out: dict[int, list[Evidence]] = {}
+    if not content_ids:
+        return out
+    with app.db.session() as session:
+        rows = session.execute(
+            select(Match, BankEntry, Bank)
+            .outerjoin(BankEntry, BankEntry.id == Match.bank_entry_id)
+            .outerjoin(Bank, Bank.id == BankEntry.bank_id)
+            .where(Match.content_id.in_(content_ids), Match.state == "active")
+            .order_by(Match.distance)
+        ).all()
+    for match, entry, bank in rows:
+        if match.content_id is None:
+            continue
+        if entry is not None and bank is not None:
+            if bank.allow_list:
+                continue
+            item = Evidence(
+                "bank",
+                match.distance,
+                match.signal_type,
+                bank=bank.name,
+                labels=dict(entry.labels or {}),
+                entry_value=entry.value,
+            )
+        else:
+            item = Evidence(
+                "copy", match.distance, match.signal_type, other_content_id=match.other_content_id
+            )
+        out.setdefault(match.content_id, []).append(item)
+    return out
+
+
+def review_queue(app: App, limit: int = 50) -> list[QueueItem]:
+    with app.db.session() as session:
+        decided = {
+            sid: (decision, user)
+            for sid, decision, user in session.execute(
+                select(ApiReviewDecision.sighting_id, ApiReviewDecision.decision, ApiUser.username)
+                .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
+                .order_by(ApiReviewDecision.id)
+            )
+        }
+        closed = {sid for sid, (d, _u) in decided.items() if d in CLOSING}
+        fetched = [
+            (r[0], r[1])
+            for r in session.execute(
+                select(Sighting, Content)
+                .outerjoin(Content, Content.id == Sighting.content_id)
+                .order_by(Sighting.id.desc())
+                .limit(WINDOW)
+            )
+        ]
+        flags: dict[int, list[str]] = {}
+        for sid, _decision, user in session.execute(
+            select(ApiReviewDecision.sighting_id, ApiReviewDecision.decision, ApiUser.username)
+            .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
+            .where(ApiReviewDecision.decision == "second_review")
+        ):
+            flags.setdefault(sid, []).append(user or "?")
+    rows = [(s, c) for s, c in fetched if s.id not in closed]
+    evidence = evidence_for(app, [c.id for _s, c in rows if c is not None])
+    items = []
+    for s, c in rows:
+        found = evidence.get(c.id, []) if c is not None else []
+        banked = [e for e in found if e.kind == "bank"]
+        labels = banked[0].labels if banked else {}
+        total, parts = score(
+            bool(banked), bool(found), labels, s.reupload_of_id is not None, s.extra
+        )
+        items.append(QueueItem(s, c, total, parts, found[:4], flags.get(s.id, [])))
+    items.sort(key=lambda i: (-i.score, -i.sighting.id))
+    return items[:limit]

@@ -1,0 +1,413 @@
+"""The web workspace: login, review queue, material page, referrals board, dashboard, media.
+
+Security: session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS); a CSRF token in
+every form, checked on every POST; a strict Content-Security-Policy on every page (set in
+``takedown.api.app``); media from ``/media/`` with ``nosniff``, ``Content-Disposition`` and a
+``sandbox`` CSP; media blurred and greyscale until the reviewer reveals that one item.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from sqlalchemy import select
+
+from takedown.api.auth import WebUser, authenticate_user, end_session, session_user, start_session
+from takedown.api.models import ApiReviewDecision, ApiUser
+from takedown.app import App
+from takedown.store.blobs import BlobError
+from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
+from takedown.web import svg
+from takedown.web.figures import all_figures, figure
+from takedown.web.queue import CLOSING, DECISIONS, review_queue
+from takedown.web.text import has_controls, inert
+
+HERE = Path(__file__).parent
+COOKIE = "td_session"
+LOGIN_COOKIE = "td_login"
+TEXT_PREVIEW = 64 * 1024
+MEDIA_TYPES = {
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "video/mp4",
+    "video/webm",
+}
+MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
+#: Optional module of the referrals feature; used when it offers ``board(app)``.
+REFERRAL_BOARD = "takedown.referrals.board"
+
+templates = Jinja2Templates(
+    env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+)
+templates.env.filters["inert"] = inert
+templates.env.filters["has_controls"] = has_controls
+templates.env.globals["DECISIONS"] = DECISIONS
+
+router = APIRouter(include_in_schema=False)
+Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+
+class LoginRequired(Exception):
+    """Raised by :func:`web_user` when there is no valid session (handled: redirect)."""
+
+
+class CsrfFailed(Exception):
+    """A POST without the session's CSRF token (handled: 403)."""
+
+
+def _app(request: Request) -> App:
+    app: App = request.app.state.takedown
+    return app
+
+
+def web_user(request: Request) -> WebUser:
+    user = session_user(_app(request), request.cookies.get(COOKIE))
+    if user is None:
+        raise LoginRequired
+    return user
+
+
+User = Annotated[WebUser, Depends(web_user)]
+
+
+def check_csrf(user: WebUser, token: str) -> None:
+    if not hmac.compare_digest(user.csrf.encode(), token.encode()[:200]):
+        raise CsrfFailed
+
+
+def page(request: Request, name: str, user: WebUser | None, **context: Any) -> HTMLResponse:
+    response: HTMLResponse = templates.TemplateResponse(
+        request, name, {"user": user, "csrf": user.csrf if user else "", **context}
+    )
+    return response
+
+
+# -- login ----------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, error: str | None = None) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response: HTMLResponse = templates.TemplateResponse(
+        request, "login.html", {"user": None, "login_csrf": token, "error": error}
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
+    return response
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=200)],
+) -> Response:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()):
+        raise CsrfFailed
+    user = authenticate_user(_app(request), username, password)
+    if user is None:
+        return RedirectResponse("/login?error=1", status_code=303)
+    token, _csrf = start_session(_app(request), user.id)
+    response = RedirectResponse("/queue", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(
+    request: Request,
+    user: User,
+    csrf: Annotated[str, Form(max_length=200)],
+) -> Response:
+    check_csrf(user, csrf)
+    end_session(_app(request), request.cookies.get(COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_model=None)
+def home(user: User) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+# -- review queue ---------------------------------------------------------------------------
+def _text_of(app: App, content: Content | None) -> str | None:
+    if content is None or content.kind != "text" or content.purged_at is not None:
+        return None
+    try:
+        with app.blobs.open_verified(content.sha256) as handle:
+            data = handle.read(TEXT_PREVIEW)
+    except (BlobError, OSError):
+        return "[text not available]"
+    return data.decode("utf-8", "replace")
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(request: Request, user: User) -> HTMLResponse:
+    app = _app(request)
+    items = review_queue(app)
+    texts = {i.sighting.id: _text_of(app, i.content) for i in items}
+    return page(request, "queue.html", user, items=items, texts=texts, title="Review queue")
+
+
+@router.post("/queue/{sighting_id}/decision", response_model=None)
+def decide(
+    request: Request,
+    user: User,
+    sighting_id: Id,
+    decision: Annotated[str, Form(max_length=32)],
+    csrf: Annotated[str, Form(max_length=200)],
+    note: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    check_csrf(user, csrf)
+    if decision not in DECISIONS:
+        return HTMLResponse("unknown decision", status_code=400)
+    app = _app(request)
+    with app.db.session() as session:
+        if session.get(Sighting, sighting_id) is None:
+            return HTMLResponse("no such sighting", status_code=404)
+        asked = set(
+            session.scalars(
+                select(ApiReviewDecision.user_id).where(
+                    ApiReviewDecision.sighting_id == sighting_id,
+                    ApiReviewDecision.decision == "second_review",
+                )
+            )
+        )
+        if decision in CLOSING and user.user_id in asked:
+            return HTMLResponse(
+                "you asked for a second reviewer: another reviewer must decide", status_code=409
+            )
+        session.add(
+            ApiReviewDecision(
+                sighting_id=sighting_id,
+                user_id=user.user_id,
+                decision=decision,
+                note=note.strip() or None,
+            )
+        )
+    return RedirectResponse("/queue", status_code=303)
+
+
+# -- material page --------------------------------------------------------------------------
+@router.get("/material/{cluster_id}", response_class=HTMLResponse)
+def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
+    app = _app(request)
+    with app.db.session() as session:
+        cluster = session.get(Cluster, cluster_id)
+        if cluster is None:
+            return page(request, "error.html", user, message="No such material.", title="Not found")
+        rows = session.execute(
+            select(Sighting, Content)
+            .join(Content, Content.id == Sighting.content_id)
+            .where(Content.cluster_id == cluster_id)
+            .order_by(Sighting.seen_at, Sighting.id)
+            .limit(5000)
+        ).all()
+        decisions: dict[int, str] = {}
+        for sid, decision in session.execute(
+            select(ApiReviewDecision.sighting_id, ApiReviewDecision.decision)
+            .where(ApiReviewDecision.sighting_id.in_([s.id for s, _c in rows]))
+            .order_by(ApiReviewDecision.id)
+        ):
+            if decision in CLOSING or sid not in decisions:
+                decisions[sid] = decision
+        names = {k: n for k, n in session.execute(select(Platform.key, Platform.name))}
+        banks = session.execute(
+            select(Bank.name, BankEntry.labels)
+            .join(BankEntry, BankEntry.bank_id == Bank.id)
+            .join(Match, Match.bank_entry_id == BankEntry.id)
+            .join(Content, Content.id == Match.content_id)
+            .where(Content.cluster_id == cluster_id, Bank.allow_list.is_(False))
+            .limit(20)
+        ).all()
+    copies = []
+    for s, c in rows:
+        state = "reupload" if s.reupload_of_id else ("removed" if s.removed_at else "online")
+        copies.append(
+            {
+                "sighting": s,
+                "content": c,
+                "platform": names.get(s.platform_key or "", s.platform_key or "unknown"),
+                "state": state,
+                "decision": decisions.get(s.id),
+            }
+        )
+    return page(
+        request,
+        "material.html",
+        user,
+        cluster=cluster,
+        copies=copies,
+        banks=banks,
+        title=f"Material {cluster_id}",
+    )
+
+
+@router.get("/material/{cluster_id}/timeline.svg", response_model=None)
+def material_timeline(request: Request, cluster_id: Id, user: User) -> Response:
+    app = _app(request)
+    with app.db.session() as session:
+        rows = session.execute(
+            select(
+                Sighting.platform_key,
+                Sighting.seen_at,
+                Sighting.removed_at,
+                Sighting.reupload_of_id,
+            )
+            .join(Content, Content.id == Sighting.content_id)
+            .where(Content.cluster_id == cluster_id, Sighting.seen_at.is_not(None))
+            .limit(5000)
+        ).all()
+    items: list[tuple[str, float, str]] = []
+    for platform, seen, removed, reup in rows:
+        if seen is None:
+            continue
+        lane = platform or "unknown"
+        items.append((lane, seen.timestamp(), "reupload" if reup else "online"))
+        if removed is not None:
+            items.append((lane, removed.timestamp(), "removed"))
+    lanes = sorted({i[0] for i in items})
+    times = [i[1] for i in items] or [0.0]
+    body = svg.timeline(items, lanes, min(times), max(times), f"Copies of material {cluster_id}")
+    return _svg(body)
+
+
+def _svg(body: str) -> Response:
+    return Response(
+        body,
+        media_type="image/svg+xml",
+        headers={"Content-Security-Policy": MEDIA_CSP, "Cache-Control": "no-store"},
+    )
+
+
+# -- referrals board ------------------------------------------------------------------------
+@router.get("/referrals", response_class=HTMLResponse)
+def referrals_board(request: Request, user: User) -> HTMLResponse:
+    """Per addressee: pending, overdue, answered. Until the referrals package provides
+    ``board(app)``, shows the sightings reviewers decided to refer, per platform."""
+    app = _app(request)
+    board: list[dict[str, Any]] | None = None
+    try:
+        provider = getattr(importlib.import_module(REFERRAL_BOARD), "board", None)
+    except ImportError:
+        provider = None
+    if callable(provider):
+        board = list(provider(app))
+    to_refer: dict[str, list[dict[str, Any]]] = {}
+    with app.db.session() as session:
+        for decision, s, who in session.execute(
+            select(ApiReviewDecision, Sighting, ApiUser.username)
+            .join(Sighting, Sighting.id == ApiReviewDecision.sighting_id)
+            .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
+            .where(ApiReviewDecision.decision == "refer")
+            .order_by(ApiReviewDecision.at.desc())
+            .limit(2000)
+        ):
+            to_refer.setdefault(s.platform_key or "unknown", []).append(
+                {"decision": decision, "sighting": s, "by": who}
+            )
+    return page(
+        request,
+        "referrals.html",
+        user,
+        board=board,
+        to_refer=sorted(to_refer.items()),
+        now=datetime.now(UTC),
+        title="Referrals",
+    )
+
+
+# -- dashboard ------------------------------------------------------------------------------
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, user: User) -> HTMLResponse:
+    figures = all_figures(_app(request))
+    return page(request, "dashboard.html", user, figures=figures, title="Dashboard")
+
+
+@router.get("/dashboard/{name}.svg", response_model=None)
+def chart(
+    request: Request,
+    user: User,
+    name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")],
+) -> Response:
+    found = figure(_app(request), name)
+    if found is None:
+        return Response("no such chart", status_code=404, media_type="text/plain")
+    return _svg(svg.render(found))
+
+
+@router.get("/dashboard/{name}.csv", response_model=None)
+def chart_csv(
+    request: Request,
+    user: User,
+    name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")],
+) -> Response:
+    found = figure(_app(request), name)
+    if found is None:
+        return Response("no such chart", status_code=404, media_type="text/plain")
+    return Response(
+        found.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            "Content-Security-Policy": MEDIA_CSP,
+        },
+    )
+
+
+# -- media ----------------------------------------------------------------------------------
+@router.get("/media/{content_id}", response_model=None)
+def media(request: Request, content_id: Id, user: User) -> Response:
+    """Content bytes for the blurred preview: never sniffed, never a document, never script."""
+    app = _app(request)
+    with app.db.session() as session:
+        content = session.get(Content, content_id)
+    if content is None or content.purged_at is not None or content.kind not in ("image", "video"):
+        return Response("no such media", status_code=404, media_type="text/plain")
+    media_type = content.media_type.split(";")[0].strip().lower()
+    if media_type not in MEDIA_TYPES:
+        media_type = "application/octet-stream"
+    try:
+        data = app.blobs.read_verified(content.sha256)
+    except (BlobError, OSError):
+        return Response("media not available", status_code=404, media_type="text/plain")
+    extension = media_type.rsplit("/", 1)[-1] if media_type in MEDIA_TYPES else "bin"
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="content-{content.id}.{extension}"',
+            "Content-Security-Policy": MEDIA_CSP,
+            "Cache-Control": "private, no-store",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        },
+    )

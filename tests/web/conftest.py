@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from takedown.api.app import create_app
+from takedown.api.auth import create_user
+from takedown.app import App
+from tests.api.seed import Seeded, seed
+
+PASSWORD = "synthetic password"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def log_in(client: TestClient, username: str = "ana", password: str = PASSWORD) -> str:
+    form = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/queue"
+    return response.headers["set-cookie"]
+
+
+@pytest.fixture
+def seeded(app: App, tmp_path: Path) -> Seeded:
+    create_user(app, "ana", PASSWORD, agency="IRU")
+    create_user(app, "ben", PASSWORD, agency="IRU")
+    return seed(app, tmp_path / "seed")
+
+
+@pytest.fixture
+def web(app: App, seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(create_app(app)) as client:
+        log_in(client)
+        yield client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the item, so fixtures can screenshot failures."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"rep_{report.when}", report)
