@@ -86,12 +86,26 @@ def _print_result(result: LookupResult) -> None:
             f"distance {hit.distance}{held}  {labels}",
             markup=False,
         )
+        _print_evidence(hit.evidence)
     for c in result.content_hits:
         where = c.urls[0] if c.urls else (c.name or "")
         console.print(
             f"    earlier copy: content {c.sha256[:16]}… distance {c.distance}  {where}",
             markup=False,
         )
+        _print_evidence(c.evidence)
+
+
+def _print_evidence(evidence: dict[str, Any] | None) -> None:
+    """The keypoint stage's evidence (issue #8): inliers and the estimated transform."""
+    if not evidence:
+        return
+    console.print(
+        f"      evidence: {evidence['inliers']} inliers of {evidence['pairs']} matched keypoints; "
+        f"scale {evidence['scale']:.2f}, rotation {evidence['rotation_deg']:.1f}°, "
+        f"shift {evidence['tx']:+.2f}, {evidence['ty']:+.2f}",
+        markup=False,
+    )
 
 
 @click.command("match")

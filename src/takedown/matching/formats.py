@@ -32,6 +32,7 @@ TE_NAMES = {
     "raw_text": "text",
     "vpdq": "video",
     "video": "video",
+    "keypoints": "keypoints",  # takedown.robust (issue #8)
 }
 MAX_LINE = 1_000_000
 MAX_LABEL = 500

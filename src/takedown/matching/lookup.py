@@ -33,6 +33,7 @@ class BankHit:
     distance: int
     labels: dict[str, Any]
     status: str
+    evidence: dict[str, Any] | None = None  # second-stage (keypoint) hits: inliers, transform
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ContentHit:
     distance: int
     name: str | None
     urls: list[str]
+    evidence: dict[str, Any] | None = None  # second-stage (keypoint) hits: inliers, transform
 
 
 @dataclass
@@ -91,7 +93,7 @@ def lookup(
                 select(BankEntry, Bank)
                 .join(Bank, Bank.id == BankEntry.bank_id)
                 .where(BankEntry.id.in_(entry_ids))
-            ).tuples()
+            )
         }
         contents = {
             c.id: c for c in session.scalars(select(Content).where(Content.id.in_(content_ids)))
@@ -119,6 +121,7 @@ def lookup(
                     hit.distance,
                     dict(entry.labels or {}),
                     entry.status,
+                    hit.evidence,
                 )
             )
         elif hit.other_content_id is not None and not banks:
@@ -131,6 +134,7 @@ def lookup(
                     hit.distance,
                     content.first_name,
                     sorted(urls.get(content.id, [])),
+                    hit.evidence,
                 )
             )
     result.bank_hits.sort(key=lambda h: (h.distance, h.bank, h.entry_id))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from takedown.app import App
 from takedown.jobs import task
 from takedown.matching.banks import set_status_in
 from takedown.matching.candidates import CandidateIndex
+from takedown.robust.stage import SECOND_STAGE_TYPES, SecondStage
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Signal
 from takedown.store.upsert import insert_ignore
 
@@ -41,6 +42,8 @@ class Hit:
     other_content_id: int | None = None
     allow_list: bool = False
     state: str = "active"
+    #: Why a second-stage (keypoint) hit matched: inliers, transform (see takedown.robust).
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Matcher:
         self._banks: dict[int, tuple[Bank, dict[str, int]]] = {}
         self._entry_bank: dict[int, int] = {}
         self._radius: dict[str, int] = {}
+        self.second = SecondStage(app)
 
     def _bank_of(self, session: Session, entry_ids: Sequence[int]) -> None:
         missing = [e for e in entry_ids if e not in self._entry_bank]
@@ -99,6 +103,8 @@ class Matcher:
         self, session: Session, signal_type: str, values: Sequence[str], exclude: int | None
     ) -> list[Hit]:
         kind = self.index.types[signal_type]
+        if signal_type in SECOND_STAGE_TYPES:
+            return self.second_stage_hits(session, signal_type, values, exclude)
         hits: list[Hit] = []
         bank_found = self.index.bank_candidates(signal_type, values, self.radius(signal_type))
         self._bank_of(session, [c.target_id for c in bank_found])
@@ -142,7 +148,9 @@ class Matcher:
                     primary[kind] = (sig_id, value)
             hits: list[Hit] = []
             for kind, values in by_type.items():
-                hits.extend(self.hits_for(session, kind, values, exclude=content_id))
+                if kind not in SECOND_STAGE_TYPES:
+                    hits.extend(self.hits_for(session, kind, values, exclude=content_id))
+            hits.extend(self._unsure_pdq_step(session, by_type, hits, content_id))
             hits = self._apply_rules(session, hits, report)
             rows = [
                 {
@@ -169,7 +177,65 @@ class Matcher:
             report.copies += int(any(h.other_content_id is not None for h in hits))
             self._cluster(session, content_id, hits, known)
         for kind, (sig_id, value) in primary.items():
-            self.index.note_content_signal(sig_id, kind, value, content_id)
+            if kind in SECOND_STAGE_TYPES:
+                self.second.note_content(content_id, value)
+            else:
+                self.index.note_content_signal(sig_id, kind, value, content_id)
+
+    # -- second stage (issue #8): keypoints, only where PDQ is unsure ----------------------
+    def _unsure_pdq_step(
+        self, session: Session, by_type: Mapping[str, list[str]], hits: list[Hit], content: int
+    ) -> list[Hit]:
+        """Keypoint hits for content that PDQ did not match: bank entries are searched when no
+        PDQ hash matched a bank entry, earlier content when none matched earlier content."""
+        out: list[Hit] = []
+        pdq_bank = any(h.bank_entry_id is not None for h in hits if h.signal_type == "pdq")
+        pdq_content = any(h.other_content_id is not None for h in hits if h.signal_type == "pdq")
+        for kind in SECOND_STAGE_TYPES & by_type.keys():
+            found = self.second_stage_hits(
+                session, kind, by_type[kind], content, banks=not pdq_bank, contents=not pdq_content
+            )
+            out.extend(found)
+        return out
+
+    def second_stage_hits(
+        self,
+        session: Session,
+        signal_type: str,
+        values: Sequence[str],
+        exclude: int | None,
+        *,
+        banks: bool = True,
+        contents: bool = True,
+    ) -> list[Hit]:
+        kind = self.index.types[signal_type]
+        hits: list[Hit] = []
+        if banks:
+            found = self.second.bank_hits(values, self.radius(signal_type))
+            self._bank_of(session, [h.target_id for h in found])
+            for sh in found:
+                bank, thresholds = self._banks[self._entry_bank[sh.target_id]]
+                if sh.distance <= thresholds.get(signal_type, kind.default_threshold):
+                    hits.append(
+                        Hit(
+                            signal_type,
+                            sh.distance,
+                            bank_entry_id=sh.target_id,
+                            allow_list=bank.allow_list,
+                            evidence=sh.evidence.to_dict(),
+                        )
+                    )
+        if contents:
+            for sh in self.second.content_hits(values, kind.default_threshold, exclude):
+                hits.append(
+                    Hit(
+                        signal_type,
+                        sh.distance,
+                        other_content_id=sh.target_id,
+                        evidence=sh.evidence.to_dict(),
+                    )
+                )
+        return hits
 
     def _apply_rules(self, session: Session, hits: list[Hit], report: MatchReport) -> list[Hit]:
         allowed = any(h.allow_list for h in hits)
@@ -189,7 +255,7 @@ class Matcher:
                 report.held += 1
             else:
                 state = "active"
-            out.append(Hit(hit.signal_type, hit.distance, hit.bank_entry_id, None, False, state))
+            out.append(replace(hit, other_content_id=None, allow_list=False, state=state))
         return out
 
     def _flooding(self, session: Session, entry_id: int, report: MatchReport) -> bool:
@@ -268,6 +334,10 @@ class Matcher:
         session.execute(
             update(Cluster).where(Cluster.id == target).values(size=size, known=known or was_known)
         )
+        # Re-uploads (verify feature): sightings of material that was removed before.
+        from takedown.verify.reuploads import mark_reuploads_of_content
+
+        mark_reuploads_of_content(session, content_id)
 
 
 def match_contents(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from takedown.hookspecs import hookimpl
+from takedown.robust.signal import KeypointSignal
 from takedown.signals.base import SignalType
 from takedown.signals.exact import Md5Signal, Sha256Signal
 from takedown.signals.pdq import PdqSignal
@@ -12,4 +13,4 @@ from takedown.signals.video import VideoSignal
 
 @hookimpl
 def takedown_signal_types() -> list[type[SignalType]]:
-    return [Sha256Signal, Md5Signal, PdqSignal, VideoSignal, UrlSignal]
+    return [Sha256Signal, Md5Signal, PdqSignal, VideoSignal, UrlSignal, KeypointSignal]

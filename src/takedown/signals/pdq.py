@@ -140,6 +140,35 @@ def hamming_matrix(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.ND
     return result
 
 
+#: Variant name of the hash of an image with its uniform margins cut (borders, letterboxes).
+TRIM_VARIANT = "trim"
+
+
+def trimmed_variant(image: Image.Image) -> list[SignalValue]:
+    """The ``trim`` variant when the image has uniform margins (see ``takedown.robust.trim``);
+    none otherwise, so the stored hashes of images without margins are unchanged."""
+    from takedown.robust.trim import TrimBox, find_margins  # robust builds on signals
+
+    box: TrimBox | None
+    if image.mode in ("RGB", "RGBA", "L"):
+        box = find_margins(np.asarray(image))  # looks at the four edges first: cheap
+        array = _luma(image) if box.trimmed else None
+    else:
+        array = _luma(image)
+        box = None if array is None else find_margins(array)
+    if array is None or box is None or not box.trimmed:
+        return []
+    if min(box.bottom - box.top, box.right - box.left) < pdq_core.MIN_HASHABLE_DIM:
+        return []
+    dct, quality = pdq_core.dct16_from_luma(
+        np.ascontiguousarray(array[box.top : box.bottom, box.left : box.right])
+    )
+    if quality < LOW_QUALITY_BELOW:
+        return []
+    meta = {k: str(v) for k, v in box.margins().items()}
+    return [SignalValue("pdq", pdq_core.bits_to_hex(dct), quality, False, TRIM_VARIANT, meta)]
+
+
 class PdqSignal(SignalType):
     """PDQ of still images: the stored orientation plus the 7 other dihedral variants."""
 
@@ -163,10 +192,12 @@ class PdqSignal(SignalType):
             )
         hashes, quality = pdq_hash_dihedral(image)
         low = quality < LOW_QUALITY_BELOW
-        return [
+        values = [
             SignalValue(self.name, hashes[variant], quality, low, variant)
             for variant in DIHEDRAL_VARIANTS
         ]
+        values.extend(trimmed_variant(image))
+        return values
 
     def validate(self, value: str) -> str:
         return validate_hex(value)

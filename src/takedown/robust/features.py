@@ -1,0 +1,166 @@
+"""Compact keypoint signatures: ORB keypoints of a trimmed, downscaled grey image.
+
+Extraction: margins are trimmed (``trim``), the image is scaled (area filter) so that its long
+side is ``WORK_SIDE`` pixels, ORB finds up to ``DETECT`` keypoints, and ``KEEP`` of them are
+kept, spread over a ``GRID`` x ``GRID`` grid (strongest first in each cell, cells in turn) so
+that a crop or a caption bar never removes all of them.
+
+Serialised value: ``"kp1:"`` + base85 of a 5-byte header (version, width and height of the
+working image as big-endian uint16) and one 34-byte record per keypoint (x and y quantised to
+0-255 across the working image, then the 32-byte ORB descriptor). With ``KEEP = 56`` a value
+is at most 2,389 characters: small enough for the B-tree indexes on ``signal.value`` and
+``bank_entry.value`` (PostgreSQL refuses index rows over 2,704 bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from takedown.robust.trim import TrimBox, grey, trim
+
+PREFIX = "kp1:"
+VERSION = 1
+WORK_SIDE = 320
+DETECT = 400
+KEEP = 56
+GRID = 4
+#: Images with a working side under this have too few pixels for keypoints.
+MIN_SIDE = 32
+
+_HEADER = struct.Struct(">BHH")
+_RECORD = 34
+
+
+class SignatureError(ValueError):
+    """A serialised signature that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Keypoints (N x 2 float32, working-image pixels) and their ORB descriptors (N x 32)."""
+
+    width: int
+    height: int
+    points: npt.NDArray[np.float32]
+    descriptors: npt.NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return int(self.points.shape[0])
+
+
+def _orb() -> Any:
+    return cv2.ORB_create(  # type: ignore[attr-defined]
+        nfeatures=DETECT,
+        scaleFactor=1.2,
+        nlevels=5,
+        edgeThreshold=19,
+        patchSize=31,
+        fastThreshold=8,
+    )
+
+
+def _spread(keypoints: list[cv2.KeyPoint], width: int, height: int, keep: int) -> list[int]:
+    """Indexes of up to ``keep`` keypoints, taken in turn from a GRID x GRID grid of cells."""
+    cells: dict[int, list[int]] = {}
+    order = sorted(range(len(keypoints)), key=lambda i: -keypoints[i].response)
+    for i in order:
+        x, y = keypoints[i].pt
+        cell = min(GRID - 1, int(y * GRID / height)) * GRID + min(GRID - 1, int(x * GRID / width))
+        cells.setdefault(cell, []).append(i)
+    chosen: list[int] = []
+    depth = 0
+    while len(chosen) < keep:
+        added = False
+        for members in cells.values():
+            if depth < len(members):
+                chosen.append(members[depth])
+                added = True
+                if len(chosen) == keep:
+                    break
+        if not added:
+            break
+        depth += 1
+    return chosen
+
+
+def prepare(array: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint8], TrimBox]:
+    """The trimmed grey working image (long side ``WORK_SIDE`` at most) and the trim box."""
+    kept, box = trim(array)
+    if kept.ndim == 3 and kept.shape[2] >= 3 and kept.dtype == np.uint8:
+        g = cv2.cvtColor(np.ascontiguousarray(kept[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    else:
+        g = np.clip(grey(kept) + 0.5, 0, 255).astype(np.uint8)
+    height, width = g.shape
+    # Every image is brought to the same working size (down or up), so that a copy at another
+    # resolution shows its features at the same scale as the original.
+    scale = WORK_SIDE / max(height, width)
+    if scale != 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        method = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        g = cv2.resize(g, size, interpolation=method)
+    return np.ascontiguousarray(g, dtype=np.uint8), box
+
+
+def extract(array: npt.NDArray[np.generic], keep: int = KEEP) -> tuple[Signature, TrimBox]:
+    """The signature of an 8-bit image array (HxW or HxWxC); possibly with no keypoints."""
+    work, box = prepare(array)
+    height, width = work.shape
+    if min(height, width) < MIN_SIDE:
+        return Signature(
+            width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+        ), box
+    keypoints, descriptors = _orb().detectAndCompute(work, None)
+    if descriptors is None or not keypoints:
+        return Signature(
+            width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+        ), box
+    chosen = _spread(list(keypoints), width, height, keep)
+    points = np.array([keypoints[i].pt for i in chosen], dtype=np.float32).reshape(-1, 2)
+    return Signature(width, height, points, np.ascontiguousarray(descriptors[chosen])), box
+
+
+def encode(sig: Signature) -> str:
+    header = _HEADER.pack(VERSION, sig.width, sig.height)
+    n = len(sig)
+    qx = np.clip(np.rint(sig.points[:, 0] * 255.0 / max(sig.width - 1, 1)), 0, 255)
+    qy = np.clip(np.rint(sig.points[:, 1] * 255.0 / max(sig.height - 1, 1)), 0, 255)
+    records = np.zeros((n, _RECORD), dtype=np.uint8)
+    records[:, 0] = qx.astype(np.uint8)
+    records[:, 1] = qy.astype(np.uint8)
+    records[:, 2:] = sig.descriptors
+    return PREFIX + base64.b85encode(header + records.tobytes()).decode("ascii")
+
+
+def decode(value: str) -> Signature:
+    """The signature of a serialised value, or :class:`SignatureError`."""
+    text = value.strip()
+    if not text.startswith(PREFIX):
+        raise SignatureError(f"keypoint value must start with {PREFIX!r}, got {value[:40]!r}")
+    try:
+        payload = base64.b85decode(text[len(PREFIX) :].encode("ascii"))
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise SignatureError(f"keypoint value is not valid base85: {exc}") from exc
+    if len(payload) < _HEADER.size or (len(payload) - _HEADER.size) % _RECORD:
+        raise SignatureError("keypoint payload has the wrong length")
+    version, width, height = _HEADER.unpack_from(payload)
+    if version != VERSION:
+        raise SignatureError(f"unknown keypoint signature version {version}")
+    if not (MIN_SIDE <= width <= WORK_SIDE and MIN_SIDE <= height <= WORK_SIDE) and not (
+        width == height == 0
+    ):
+        raise SignatureError(f"implausible working size {width}x{height}")
+    records = np.frombuffer(payload, dtype=np.uint8, offset=_HEADER.size).reshape(-1, _RECORD)
+    if records.shape[0] > KEEP:
+        raise SignatureError(f"more than {KEEP} keypoints")
+    points = np.empty((records.shape[0], 2), dtype=np.float32)
+    points[:, 0] = records[:, 0].astype(np.float32) * max(width - 1, 1) / 255.0
+    points[:, 1] = records[:, 1].astype(np.float32) * max(height - 1, 1) / 255.0
+    return Signature(width, height, points, np.ascontiguousarray(records[:, 2:]))

@@ -1,0 +1,160 @@
+"""The ``keypoints`` signal type: ORB keypoint signatures, verified geometrically.
+
+Values per image: the primary value (``variant ""``, the ``KEEP`` best-spread keypoints: what
+bank entries and the content index hold) and up to ``QUERY_CHUNKS - 1`` further values
+(``variant "more1"``, ``"more2"``: the next keypoints) that are used only when this image is the
+query, so that a crop still shares enough keypoints with its original. Each value stays under
+PostgreSQL's B-tree row limit.
+
+``distance`` = ``SCORE_SCALE`` - RANSAC inliers (0 for identical values), so that a bank
+threshold works as for the other types: the default threshold 56 means "at least 8 inliers".
+Matching never compares every stored value: ``takedown.robust.stage`` searches a descriptor
+index and verifies the few candidates (declared ``pairwise`` for the generic contract only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import BinaryIO, ClassVar
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from takedown.robust import features
+from takedown.robust.features import KEEP, Signature, SignatureError, decode, encode, extract
+from takedown.robust.verify import MIN_INLIERS, Evidence, verify
+from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
+
+NAME = "keypoints"
+SCORE_SCALE = 64
+QUERY_CHUNKS = 3
+MORE_VARIANTS = tuple(f"more{i}" for i in range(1, QUERY_CHUNKS))
+
+
+def signature_of_image(image: Image.Image, keep: int = KEEP * QUERY_CHUNKS) -> Signature:
+    """Signature of a decoded image (``UnhashableContent`` when too small or featureless)."""
+    if image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    sig, _box = extract(np.asarray(image), keep=keep)
+    if sig.width < features.MIN_SIDE or sig.height < features.MIN_SIDE:
+        raise UnhashableContent(
+            f"image too small or too narrow for keypoints: {image.size[0]}x{image.size[1]}"
+        )
+    if len(sig) < MIN_INLIERS:
+        raise UnhashableContent(
+            f"too few keypoints ({len(sig)}): a flat or featureless image; PDQ alone applies"
+        )
+    return sig
+
+
+def split(sig: Signature) -> list[tuple[str, Signature]]:
+    """(variant, chunk of KEEP keypoints): the primary first."""
+    out = []
+    for number, start in enumerate(range(0, min(len(sig), KEEP * QUERY_CHUNKS), KEEP)):
+        variant = "" if number == 0 else MORE_VARIANTS[number - 1]
+        out.append(
+            (
+                variant,
+                Signature(
+                    sig.width,
+                    sig.height,
+                    sig.points[start : start + KEEP],
+                    sig.descriptors[start : start + KEEP],
+                ),
+            )
+        )
+    return out
+
+
+def join(values: Sequence[str]) -> Signature:
+    """One query signature from a primary value and its "more" values (InvalidSignal)."""
+    sigs = []
+    for value in values:
+        try:
+            sigs.append(decode(value))
+        except SignatureError as exc:
+            raise InvalidSignal(str(exc)) from exc
+    if not sigs:
+        raise InvalidSignal("no keypoint values")
+    first = sigs[0]
+    same = [s for s in sigs if (s.width, s.height) == (first.width, first.height)]
+    return Signature(
+        first.width,
+        first.height,
+        np.concatenate([s.points for s in same]),
+        np.concatenate([s.descriptors for s in same]),
+    )
+
+
+def score_to_distance(inliers: int) -> int:
+    return max(0, SCORE_SCALE - inliers)
+
+
+class KeypointSignal(SignalType):
+    """Local-feature signal for crops, rotations, captions and overlays (see module doc)."""
+
+    name = NAME
+    content_kinds = frozenset({"image"})
+    default_threshold = SCORE_SCALE - MIN_INLIERS
+    max_threshold = SCORE_SCALE - 6
+    index_kind = "pairwise"
+
+    max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
+
+    def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
+        image = open_image(stream, reduced=True, max_pixels=self.max_pixels)
+        sig = signature_of_image(image)
+        quality = min(100, round(100 * len(sig) / (KEEP * QUERY_CHUNKS)))
+        return [
+            SignalValue(
+                self.name, encode(chunk), quality, False, variant, {"keypoints": str(len(chunk))}
+            )
+            for variant, chunk in split(sig)
+        ]
+
+    def validate(self, value: str) -> str:
+        try:
+            return encode(decode(value))
+        except SignatureError as exc:
+            raise InvalidSignal(str(exc)) from exc
+
+    def evidence(self, query: str | Signature, reference: str | Signature) -> Evidence:
+        q = query if isinstance(query, Signature) else join([query])
+        r = reference if isinstance(reference, Signature) else join([reference])
+        return verify(q, r)
+
+    def distance(self, a: str, b: str) -> int:
+        ca, cb = self.validate(a), self.validate(b)
+        if ca == cb:
+            return 0
+        first, second = sorted((ca, cb))  # verification is not symmetric: fix the order
+        ev = self.evidence(first, second)
+        return score_to_distance(ev.inliers if ev.matched else min(ev.inliers, MIN_INLIERS - 1))
+
+    @classmethod
+    def examples(cls) -> Sequence[tuple[str, str, bool]]:
+        original = _example_image(0)
+        copy = original.rotate(8, resample=Image.Resampling.BILINEAR).crop((30, 20, 300, 230))
+        other = _example_image(1)
+        values = [encode(signature_of_image(im, keep=KEEP)) for im in (original, copy, other)]
+        return [
+            (values[0], values[0], True),
+            (values[0], values[1], True),
+            (values[0], values[2], False),
+        ]
+
+
+def _example_image(seed: int) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    image = Image.fromarray(rng.integers(60, 200, (240, 320, 3), dtype=np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = (int(v) for v in rng.integers(0, 300, 2))
+        w, h = (int(v) for v in rng.integers(10, 60, 2))
+        fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.rectangle((x, y, x + w, y + h), fill=fill)
+        else:
+            draw.ellipse((x, y, x + w, y + h), fill=fill)
+    return image
