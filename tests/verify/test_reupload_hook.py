@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -72,3 +74,29 @@ def test_matching_new_copy_marks_it_as_reupload_of_removed_sighting(app: App) ->
         assert s.reupload_of_id == first_sighting
         assert s.reupload_gap_seconds == 2 * 3600
         assert [p.id for p in pending_reuploads(session)] == [second_sighting]
+
+
+def test_an_exact_copy_at_a_new_url_is_a_reupload_after_removal(app: App, tmp_path: Path) -> None:
+    from takedown.evidence.ingest import Ingestor
+    from takedown.matching.pipeline import process_new_content
+
+    def ingest(name: str, url: str, seen: str) -> None:
+        path = tmp_path / name
+        path.write_text(
+            json.dumps({"url": url, "text": "Synthetic bulletin 7", "seen_at": seen}) + "\n",
+            encoding="utf-8",
+        )
+        report = Ingestor(app).ingest(path)
+        assert report.created == 1
+        process_new_content(app, report.new_content_ids)
+
+    ingest("a.jsonl", "https://x.com/someone/status/1", "2026-03-01T08:00:00Z")
+    with app.db.session() as session:
+        first = session.scalars(select(Sighting)).one()
+        first.removed_at = T0 + timedelta(hours=1)
+        first_id = first.id
+    ingest("b.jsonl", "https://x.com/other/status/2", "2026-03-01T12:00:00Z")
+    with app.db.session() as session:
+        second = session.scalars(select(Sighting).where(Sighting.id != first_id)).one()
+        assert second.reupload_of_id == first_id
+        assert second.reupload_gap_seconds == 3 * 3600

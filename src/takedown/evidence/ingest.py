@@ -143,7 +143,16 @@ class Ingestor:
         except IntakeError as exc:
             report.error = str(exc)
         self._finish_run(report)
+        self._mark_reuploads(run_id)
         return report
+
+    def _mark_reuploads(self, run_id: int) -> None:
+        """Sightings of content already clustered (an exact copy at a new URL) are re-uploads
+        when their material was removed before; new content is marked by the matcher."""
+        from takedown.verify.reuploads import mark_reuploads_of_import
+
+        with self.app.db.session() as session:
+            mark_reuploads_of_import(session, run_id)
 
     # -- records ------------------------------------------------------------------------
     def _consume(

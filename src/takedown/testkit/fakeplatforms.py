@@ -40,12 +40,15 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def _key(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
-    return (parts.hostname or "").lower(), parts.path or "/"
+    path = parts.path or "/"
+    return (parts.hostname or "").lower(), path + (f"?{parts.query}" if parts.query else "")
 
 
 class FakePlatforms:
     def __init__(self, scenario: dict[str, Any]) -> None:
         self.secret: str = scenario.get("secret", "")
+        #: addressee key -> API key sent as a bearer token with that addressee's callbacks
+        self.callback_keys: dict[str, str] = scenario.get("callback_keys", {})
         self.platforms: dict[str, dict[str, Any]] = scenario.get("platforms", {})
         self.items: dict[tuple[str, str], dict[str, Any]] = {
             _key(i["url"]): dict(i) for i in scenario.get("items", [])
@@ -80,7 +83,7 @@ class FakePlatforms:
     async def page(self, request: web.Request) -> web.Response:
         host = request.host.split(":")[0].lower()
         conf = self.platforms.get(host, {})
-        item = self.items.get((host, request.path))
+        item = self.items.get((host, request.path_qs))
         if item is None:
             if conf.get("soft404"):
                 return web.Response(text=f"<html><p>Nothing at {request.path}</p></html>")
@@ -119,8 +122,9 @@ class FakePlatforms:
     async def _process(self, payload: dict[str, Any], items: list[dict[str, Any]]) -> None:
         callback = payload.get("callback_url")
         ref = payload.get("reference")
+        token = self.callback_keys.get(str(payload.get("addressee", {}).get("key", "")))
         if callback:
-            await self._callback(callback, ref, "acknowledged", [])
+            await self._callback(callback, ref, "acknowledged", [], token)
         by_host: dict[str, list[dict[str, Any]]] = {}
         for it in items:
             by_host.setdefault(_key(str(it.get("url", "")))[0], []).append(it)
@@ -143,9 +147,11 @@ class FakePlatforms:
                         "status": "live",
                     }
             if callback and done:
-                await self._callback(callback, ref, "removed", done)
+                await self._callback(callback, ref, "removed", done, token)
 
-    async def _callback(self, url: str, ref: Any, status: str, items: list[dict[str, Any]]) -> None:
+    async def _callback(
+        self, url: str, ref: Any, status: str, items: list[dict[str, Any]], token: str | None
+    ) -> None:
         body = json.dumps(
             {
                 "schema": "takedown.response/1",
@@ -162,6 +168,8 @@ class FakePlatforms:
             "X-Takedown-Timestamp": ts,
             "X-Takedown-Signature": sign(self.secret, ts, body),
         }
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             async with (
                 aiohttp.ClientSession(trust_env=False) as session,

@@ -64,4 +64,30 @@ def mark_reuploads_of_content(session: Session, content_id: int) -> int:
     return sum(mark_reupload(session, s) for s in sightings)
 
 
-__all__ = ["mark_reupload", "mark_reuploads_of_content", "pending_reuploads"]
+def mark_reuploads_of_import(session: Session, import_id: int) -> int:
+    """Hook for intake, after an import run: its sightings of content that already belongs to
+    a cluster with a removed sighting (exact copies never reach the matcher again)."""
+    removed_clusters = (
+        select(Content.cluster_id)
+        .join(Sighting, Sighting.content_id == Content.id)
+        .where(Sighting.removed_at.is_not(None), Content.cluster_id.is_not(None))
+        .distinct()
+    )
+    sightings = session.scalars(
+        select(Sighting)
+        .join(Content, Content.id == Sighting.content_id)
+        .where(
+            Sighting.import_id == import_id,
+            Sighting.reupload_of_id.is_(None),
+            Content.cluster_id.in_(removed_clusters),
+        )
+    ).all()
+    return sum(mark_reupload(session, s) for s in sightings)
+
+
+__all__ = [
+    "mark_reupload",
+    "mark_reuploads_of_content",
+    "mark_reuploads_of_import",
+    "pending_reuploads",
+]

@@ -43,6 +43,11 @@ class Envelope:
             "issued_at": self.issued_at.isoformat(),
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "basis": self.basis,
+            "addressee": {
+                "kind": self.addressee_kind,
+                "key": self.addressee_key,
+                "name": self.addressee_name,
+            },
             "items": self.items,
             "callback_url": self.callback_url,
         }
