@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     verify_vantage: str = Field(default="default", description="name of this vantage point")
     verify_allow_loopback: bool = Field(default=False, description="TEST ONLY: allow loopback")
     verify_host_map: str = Field(default="", description="demo: 'pattern=addr:port,...'")
+    verify_host_map_plain_http: bool = Field(
+        default=False, description="demo: reach mapped hosts over plain HTTP"
+    )
 
     @property
     def resolved_database_url(self) -> str:

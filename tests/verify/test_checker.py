@@ -247,3 +247,11 @@ def test_host_map_parsing() -> None:
     }
     with pytest.raises(ValueError, match="bad host map"):
         parse_host_map("nonsense")
+
+
+def test_https_urls_of_mapped_hosts_reach_a_plain_http_fake_only_when_told() -> None:
+    plain = check("https://video.test/gone/410", host_map_plain_http=True, retries=0)
+    assert (plain.outcome, plain.http_status) == ("removed", 410)
+    assert plain.final_url == "https://video.test/gone/410"  # reported as sighted
+    tls = check("https://video.test/gone/410", retries=0)  # the fake speaks no TLS
+    assert tls.outcome == "unreachable"

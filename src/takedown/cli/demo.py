@@ -13,12 +13,14 @@ from takedown.app import App
 from takedown.cli.evidence import progress_bar
 from takedown.cli.output import console, fail, json_option, print_json, table
 from takedown.demo import DemoManifest, DemoSpec, generate
+from takedown.demo.followup import FollowUp, run_followup
 from takedown.evidence.ingest import Ingestor
 from takedown.intake.records import IntakeError
 from takedown.matching.banks import add_entries, create_bank, list_banks
 from takedown.matching.formats import BadRow, BankRow
 from takedown.matching.lookup import hash_file
 from takedown.matching.pipeline import process_new_content
+from takedown.referrals.figures import figures as referral_figures
 from takedown.report.summary import matching_summary, summarise
 
 OPERATION = "Synthetic Action Day"
@@ -59,12 +61,20 @@ def seed_bank(app: App, manifest: DemoManifest) -> int:
 )
 @click.option("--seed", type=int, default=DemoSpec.seed, show_default=True)
 @click.option("--sightings", type=int, default=DemoSpec.sightings, show_default=True)
+@click.option(
+    "--refer/--no-refer",
+    default=True,
+    show_default=True,
+    help="Then refer everything to local fake platforms, take their answers, verify removal "
+    "and catch re-uploads (nothing leaves the machine).",
+)
 @json_option
 @click.pass_obj
-def demo(obj: Any, out: Path | None, seed: int, sightings: int, as_json: bool) -> None:
-    """Generate a synthetic action day and ingest it.
+def demo(obj: Any, out: Path | None, seed: int, sightings: int, refer: bool, as_json: bool) -> None:
+    """Generate a synthetic action day, ingest, match, refer and verify it.
 
-    Invented outlets, media drawn with Pillow, generated text: never real material.
+    Invented outlets, media drawn with Pillow, generated text: never real material. The
+    platforms that receive the referrals are a local fake server (docs/operations.md).
     """
     app = obj.app
     root = out or app.settings.data / "demo-source"
@@ -106,8 +116,19 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, as_json: bool) -
                 bar.update(task, description=f"hash and match {path.name}")
                 process_new_content(app, report.new_content_ids)
             bar.remove_task(task)
+        followup = None
+        if refer:
+            step = bar.add_task("refer and verify", total=None)
+            followup = run_followup(
+                app,
+                OPERATION,
+                seed,
+                say=lambda text: bar.update(step, description=f"refer and verify: {text}"),
+            )
+            bar.remove_task(step)
     summary = summarise(app.db, OPERATION)
     matching = matching_summary(app.db, OPERATION)
+    removal = referral_figures(app, by="platform") if followup is not None else None
     elapsed = time.monotonic() - started
     if as_json:
         print_json(
@@ -118,6 +139,8 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, as_json: bool) -
                 "bank": {"name": BANK, "entries_added": seeded},
                 "matching": matching.to_dict(),
                 "imports": [r.to_dict() for r in reports],
+                "followup": followup.to_dict() if followup is not None else None,
+                "figures": removal,
             }
         )
         return
@@ -150,3 +173,63 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, as_json: bool) -
         ],
     )
     table("Languages", ["language", "sightings"], list(summary.languages.items()))
+    if followup is not None and removal is not None:
+        _print_followup(followup, removal)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f} %"
+
+
+def _print_followup(f: FollowUp, removal: dict[str, Any]) -> None:
+    checks = ", ".join(f"{n} {k}" for k, n in sorted(f.checks.items()))
+    rechecks = ", ".join(f"{n} {k}" for k, n in sorted(f.rechecks.items()))
+    console.print(
+        f"\n[bold]Referral and verification[/bold] — {f.platforms} local fake platforms "
+        f"(settings in {f.settings_dir}), {f.seconds:.0f} s"
+    )
+    console.print(
+        f"{f.orders} removal orders and {f.referrals} referrals drafted, {f.sent} sent "
+        f"({f.failed} failed, kept pending), {f.callbacks} signed platform answers received; "
+        f"{f.unrouted} sightings on self-hosted sites unrouted (no hoster or registrar known)"
+    )
+    console.print(f"checks: {checks or 'none'}; after re-uploads: {rechecks or 'none'}")
+    console.print(
+        f"{f.reuploads_found} re-uploads found after removal, {f.reuploads_referred} "
+        "referrals drafted for them at once"
+    )
+    total = removal["total"]
+    console.print(
+        f"removed {total['removed']} of {total['referred']} referred "
+        f"({_share(total['share_removed'])}); median time to removal "
+        f"{_duration(total['median_seconds'])}, 90th percentile "
+        f"{_duration(total['p90_seconds'])}; removal orders {total['orders']}, "
+        f"{total['orders_missed_deadline']} missed the one-hour deadline"
+    )
+    table(
+        "Removal by platform (time from referral)",
+        ["platform", "referred", "removed", "share", "median", "p90", "<= 1 h", "still live"],
+        [
+            [
+                g["key"],
+                g["referred"],
+                g["removed"],
+                _share(g["share_removed"]),
+                _duration(g["median_seconds"]),
+                _duration(g["p90_seconds"]),
+                _share(g["share_within_1h"]),
+                g["still_live"],
+            ]
+            for g in removal["groups"][:15]
+        ],
+    )

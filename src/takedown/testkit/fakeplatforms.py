@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -63,6 +64,11 @@ class FakePlatforms:
             "callback_errors": 0,
         }
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending(self) -> int:
+        """Referrals still being processed (removal delays not yet over)."""
+        return len(self._tasks)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1 << 20)
@@ -127,7 +133,7 @@ class FakePlatforms:
             await self._callback(callback, ref, "acknowledged", [], token)
         by_host: dict[str, list[dict[str, Any]]] = {}
         for it in items:
-            by_host.setdefault(_key(str(it.get("url", "")))[0], []).append(it)
+            by_host.setdefault(_key(_item_url(it))[0], []).append(it)
         for host, group in by_host.items():
             conf = self.platforms.get(host, {})
             if conf.get("ignore"):
@@ -135,7 +141,7 @@ class FakePlatforms:
             await asyncio.sleep(float(conf.get("delay", 0)))
             done = []
             for it in group:
-                item = self.items.get(_key(str(it.get("url", ""))))
+                item = self.items.get(_key(_item_url(it)))
                 if item is None or item["status"] == "removed":
                     continue
                 item["status"] = "removed"
@@ -181,8 +187,13 @@ class FakePlatforms:
             self.stats["callback_errors"] += 1
 
 
+def _item_url(item: dict[str, Any]) -> str:
+    """A referred item's URL: the canonical one where the referral gives it."""
+    return str(item.get("canonical_url") or item.get("url") or "")
+
+
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,6 +40,8 @@ class CheckerConfig:
     allow_loopback: bool = False  # test-only
     # host pattern (fnmatch, "*" allowed) -> (address, port): demo routing to a fake server
     host_map: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # demo: mapped hosts are reached over plain HTTP (the fake platforms speak no TLS)
+    host_map_plain_http: bool = False
     soft404_probe: bool = True
     user_agent: str = "Takedown-verify/1"
 
@@ -189,8 +191,12 @@ class Checker:
                 literal = parse_ip_literal(parts.hostname)
                 if literal is not None:
                     vet_address(str(literal), allow_loopback=self.config.allow_loopback)
+            target = current
+            plain = self.config.host_map_plain_http and parts.scheme == "https"
+            if plain and _mapped(self.config, parts.hostname) is not None:
+                target = "http" + current[len("https") :]
             async with self._session.get(
-                current,
+                target,
                 allow_redirects=False,
                 headers={"Range": f"bytes=0-{self.config.max_body_bytes - 1}"},
             ) as resp:
