@@ -137,7 +137,16 @@ def test_review_material_and_dashboard_in_chromium(server: tuple[str, Seeded], p
     tab.wait_for_url(f"{base}/queue")
     assert tab.locator(f"#item-{first}").count() == 0
     tab.click("nav >> text=Referrals")
-    assert f"#{first}" in tab.inner_text("main")
+    assert f"#{first}" in tab.inner_text("section.decided")
+
+    # send it: one referral per platform, delivered (file package here), shown on the board
+    tab.fill("form.send-referrals input[name=basis]", "terms of service (test)")
+    tab.click("form.send-referrals button.send")
+    tab.wait_for_url(f"{base}/referrals?sent=1")
+    assert tab.locator("section.decided").count() == 0
+    row = tab.locator("tr.referral")
+    assert row.count() == 1
+    assert row.locator("td.state").inner_text() == "sent"
 
     # the material page: copies on a timeline
     tab.goto(f"{base}/material/{seeded.cluster_id}")

@@ -162,3 +162,31 @@ def test_material_page_shows_copies_on_a_timeline(web: TestClient, seeded: Seede
     timeline = web.get(f"/material/{seeded.cluster_id}/timeline.svg").text
     assert timeline.count('class="copy') == 4  # 3 copies + 1 removal mark
     assert "Not found" in web.get("/material/999999").text
+
+
+def test_sending_decided_referrals_needs_csrf_and_a_role_that_may_refer(
+    app: App, web: TestClient, seeded: Seeded
+) -> None:
+    from takedown.api.auth import create_user
+    from takedown.referrals.models import Referral, ReferralItem
+
+    sid = seeded.sighting_ids[2]
+    csrf = csrf_of(web.get("/queue").text)
+    web.post(f"/queue/{sid}/decision", data={"decision": "refer", "csrf": csrf})
+    assert web.post("/referrals/send", data={"csrf": "forged"}).status_code == 403
+    create_user(app, "rita", PASSWORD, agency="IRU", role="read-only")
+    with TestClient(create_app(app)) as viewer:
+        log_in(viewer, "rita")
+        token = csrf_of(viewer.get("/referrals").text)
+        assert viewer.post("/referrals/send", data={"csrf": token}).status_code == 403
+    sent = web.post("/referrals/send", data={"csrf": csrf, "order": "yes"}, follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"] == "/referrals?sent=1"
+    with app.db.session() as session:
+        items = list(session.scalars(select(ReferralItem.sighting_id)))
+        kinds = list(session.scalars(select(Referral.kind)))
+    assert items == [sid]  # only the decided item, not everything pending
+    assert kinds == ["removal_order"]
+    board = web.get("/referrals").text
+    assert "removal order" in board and 'class="referral' in board
+    again = web.post("/referrals/send", data={"csrf": csrf}, follow_redirects=False)
+    assert again.headers["location"] == "/referrals?sent=0"  # nothing referred twice

@@ -31,6 +31,12 @@ SCOPES: dict[str, str] = {
     "referrals:respond": "answer the referrals addressed to the key's platform",
     "figures": "read figures and checks",
 }
+#: Roles of the people of an agency (the ops feature says what each may do).
+ROLES: tuple[str, ...] = ("administrator", "analyst", "reviewer", "liaison", "read-only")
+#: Older or shorter spellings, read as these roles.
+ROLE_ALIASES = {"admin": "administrator", "readonly": "read-only", "read_only": "read-only"}
+#: Roles that may draft and send referrals.
+REFERRING_ROLES = frozenset({"administrator", "analyst", "reviewer", "liaison"})
 #: A key bound to a platform may hold only these.
 PLATFORM_SCOPES = frozenset({"lookup", "referrals:respond"})
 KEY_PREFIX = "tdk"
@@ -132,8 +138,9 @@ def create_user(
     username = username.strip()
     if not 1 <= len(username) <= 200:
         raise AuthError("a username needs 1 to 200 characters")
-    if role not in ("analyst", "admin"):
-        raise AuthError("role must be analyst or admin")
+    role = ROLE_ALIASES.get(role.strip().lower(), role.strip().lower())
+    if role not in ROLES:
+        raise AuthError(f"unknown role {role!r} (one of: {', '.join(ROLES)})")
     hashed = hash_password(password)
     with app.db.session() as session:
         if session.scalar(select(ApiUser.id).where(ApiUser.username == username)) is not None:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from takedown.api.auth import (
+    ROLES,
     SCOPES,
     AuthError,
     NewKey,
@@ -171,7 +172,7 @@ def user() -> None:
     help="Password (prompted if not given; env TAKEDOWN_NEW_PASSWORD).",
 )
 @click.option("--agency", help="The user's agency (created if new).")
-@click.option("--role", type=click.Choice(["analyst", "admin"]), default="analyst")
+@click.option("--role", type=click.Choice(ROLES), default="analyst")
 @json_option
 @click.pass_context
 def user_create(

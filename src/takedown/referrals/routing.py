@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -115,7 +115,9 @@ def labels_of(session: Session, sightings: list[Sighting]) -> dict[int, list[str
     return {k: sorted(v) for k, v in result.items()}
 
 
-def pending_sightings(session: Session, platform: str | None = None) -> list[Sighting]:
+def pending_sightings(
+    session: Session, platform: str | None = None, *, only: Collection[int] | None = None
+) -> list[Sighting]:
     """Sightings with a URL, not known removed, never put in a referral."""
     query = (
         select(Sighting)
@@ -130,6 +132,8 @@ def pending_sightings(session: Session, platform: str | None = None) -> list[Sig
             if not platform.startswith("unrouted:")
             else Sighting.registrable_domain == platform.removeprefix("unrouted:")
         )
+    if only is not None:
+        query = query.where(Sighting.id.in_(sorted(only)))
     return list(session.scalars(query))
 
 
@@ -144,6 +148,7 @@ def draft(
     kind: str = "referral",
     basis: str | None = None,
     actor: str | None = None,
+    only: Collection[int] | None = None,
 ) -> Routed:
     """Groups pending sightings per addressee and drafts one referral per group (one
     transaction). Unrouted sightings are returned, not drafted."""
@@ -151,7 +156,7 @@ def draft(
         raise ValueError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
     routed = Routed()
     with app.db.session() as session:
-        sightings = pending_sightings(session, platform)
+        sightings = pending_sightings(session, platform, only=only)
         groups: dict[str, tuple[Addressee, list[Sighting]]] = {}
         for sighting in sightings:
             who = addressee_for(app, session, sighting)

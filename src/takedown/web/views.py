@@ -9,7 +9,6 @@ every form, checked on every POST; a strict Content-Security-Policy on every pag
 from __future__ import annotations
 
 import hmac
-import importlib
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,14 +16,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select
 
-from takedown.api.auth import WebUser, authenticate_user, end_session, session_user, start_session
+from takedown.api.auth import (
+    REFERRING_ROLES,
+    ROLE_ALIASES,
+    WebUser,
+    authenticate_user,
+    end_session,
+    session_user,
+    start_session,
+)
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.app import App
+from takedown.referrals.board import board, listing
+from takedown.referrals.machine import KINDS
+from takedown.referrals.models import ReferralItem
+from takedown.referrals.outbox import ChannelError, send_due
+from takedown.referrals.outbox import queue as queue_referrals
+from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
 from takedown.web import svg
@@ -46,8 +59,6 @@ MEDIA_TYPES = {
     "video/webm",
 }
 MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
-#: Optional module of the referrals feature; used when it offers ``board(app)``.
-REFERRAL_BOARD = "takedown.referrals.board"
 
 templates = Jinja2Templates(
     env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -310,40 +321,68 @@ def _svg(body: str) -> Response:
 
 
 # -- referrals board ------------------------------------------------------------------------
-@router.get("/referrals", response_class=HTMLResponse)
-def referrals_board(request: Request, user: User) -> HTMLResponse:
-    """Per addressee: pending, overdue, answered. Until the referrals package provides
-    ``board(app)``, shows the sightings reviewers decided to refer, per platform."""
-    app = _app(request)
-    board: list[dict[str, Any]] | None = None
-    try:
-        provider = getattr(importlib.import_module(REFERRAL_BOARD), "board", None)
-    except ImportError:
-        provider = None
-    if callable(provider):
-        board = list(provider(app))
-    to_refer: dict[str, list[dict[str, Any]]] = {}
+def _decided_unreferred(app: App) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Sightings reviewers decided to refer that are in no referral yet, per platform."""
+    out: dict[str, list[dict[str, Any]]] = {}
     with app.db.session() as session:
+        referred = select(ReferralItem.sighting_id)
         for decision, s, who in session.execute(
             select(ApiReviewDecision, Sighting, ApiUser.username)
             .join(Sighting, Sighting.id == ApiReviewDecision.sighting_id)
             .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
-            .where(ApiReviewDecision.decision == "refer")
+            .where(ApiReviewDecision.decision == "refer", Sighting.id.not_in(referred))
             .order_by(ApiReviewDecision.at.desc())
             .limit(2000)
         ):
-            to_refer.setdefault(s.platform_key or "unknown", []).append(
-                {"decision": decision, "sighting": s, "by": who}
-            )
+            rows = out.setdefault(s.platform_key or "unknown", [])
+            if all(r["sighting"].id != s.id for r in rows):
+                rows.append({"decision": decision, "sighting": s, "by": who})
+    return sorted(out.items())
+
+
+@router.get("/referrals", response_class=HTMLResponse)
+def referrals_board(request: Request, user: User, sent: str | None = None) -> HTMLResponse:
+    """Per addressee: pending, overdue (removal orders past their hour), answered; every
+    referral with its state; and what reviewers decided to refer, ready to send."""
+    app = _app(request)
     return page(
         request,
         "referrals.html",
         user,
-        board=board,
-        to_refer=sorted(to_refer.items()),
+        board=list(board(app)),
+        referrals=listing(app, limit=300),
+        to_refer=_decided_unreferred(app),
         now=datetime.now(UTC),
+        sent=sent,
         title="Referrals",
     )
+
+
+@router.post("/referrals/send", response_model=None)
+def send_decided(
+    request: Request,
+    user: User,
+    csrf: Annotated[str, Form(max_length=200)],
+    order: Annotated[str, Form(max_length=8)] = "",
+    basis: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Draft referrals (or removal orders) for the items decided "refer" and send them."""
+    check_csrf(user, csrf)
+    if ROLE_ALIASES.get(user.role, user.role) not in REFERRING_ROLES:
+        return HTMLResponse("your role cannot send referrals", status_code=403)
+    app = _app(request)
+    ids = [r["sighting"].id for _p, rows in _decided_unreferred(app) for r in rows]
+    kind = KINDS[1] if order == "yes" else KINDS[0]
+    routed = draft(app, kind=kind, basis=basis.strip() or None, actor=user.username, only=ids)
+    references = [r.reference for r in routed.drafted]
+    sent = 0
+    if references:
+        try:
+            queue_referrals(app, references)
+        except ChannelError as exc:
+            return PlainTextResponse(f"cannot send: {inert(str(exc), 500)}", status_code=409)
+        sent = len(send_due(app).sent)
+    return RedirectResponse(f"/referrals?sent={sent}", status_code=303)
 
 
 # -- dashboard ------------------------------------------------------------------------------
