@@ -13,9 +13,11 @@ from takedown.infra.plan import (
     group_by_authority,
     immediate_dominators,
     minimum_vertex_cut,
+    plan_outlets,
     ranked_dependencies,
     serving_graph,
     single_points_of_failure,
+    takedown_plan,
 )
 
 
@@ -71,6 +73,7 @@ def test_cut_size_and_dominators_equal_networkx(g: InfraGraph) -> None:
         v = theirs[v]
     assert spof == chain[::-1]
     assert (len(cut) == 1) == bool(spof)
+    assert takedown_plan(g, 0) == (spof, cut) == plan_outlets(g, [0])[0]
 
 
 def test_single_network_is_the_single_point_of_failure() -> None:
@@ -144,3 +147,50 @@ def test_exports_roundtrip_through_networkx() -> None:
     j = io.StringIO()
     g.write_json(j)
     assert nx.node_link_graph(json.loads(j.getvalue()), edges="links").number_of_edges() == 2
+
+
+def _random_outlet_graph(seed: int) -> InfraGraph:
+    import random
+
+    rnd = random.Random(seed)
+    b = GraphBuilder()
+    n_ip, n_net = rnd.randint(5, 60), rnd.randint(1, 8)
+    for i in range(n_ip):
+        if rnd.random() < 0.9:
+            b.edge(EdgeKind.IP_NETWORK, f"ip{i}", f"AS{rnd.randrange(n_net)}")
+    hosts: list[str] = []
+    for d in range(rnd.randint(1, 40)):
+        b.edge(EdgeKind.OUTLET_DOMAIN, "o", f"d{d}")
+        for h in range(rnd.randint(1, 3)):
+            host = f"h{h}.d{d}"
+            b.edge(EdgeKind.DOMAIN_HOSTNAME, f"d{d}", host)
+            if hosts and rnd.random() < 0.3:
+                b.edge(EdgeKind.CNAME, host, rnd.choice(hosts))
+            else:
+                for _ in range(rnd.randint(1, 3)):
+                    b.edge(EdgeKind.A, host, f"ip{rnd.randrange(n_ip)}")
+            hosts.append(host)
+    return b.build()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_larger_random_graphs_cut_and_dominators_equal_networkx(seed: int) -> None:
+    g = _random_outlet_graph(seed)
+    outlet = g.labels.index("o")
+    sg = serving_graph(g, outlet)
+    d = nx.DiGraph()
+    for u, vs in enumerate(sg.succ):
+        d.add_node(u)
+        d.add_edges_from((u, v) for v in vs)
+    spof, cut = takedown_plan(g, outlet)
+    assert len(cut) == len(nx.minimum_node_cut(d, 0, sg.sink))
+    local = {gid: i for i, gid in enumerate(sg.nodes)}
+    d2 = d.copy()
+    d2.remove_nodes_from(local[c] for c in cut)
+    assert not nx.has_path(d2, 0, sg.sink)
+    theirs = nx.immediate_dominators(d, 0)
+    chain, v = [], theirs[sg.sink]
+    while v != 0:
+        chain.append(sg.nodes[v])
+        v = theirs[v]
+    assert spof == chain[::-1]

@@ -29,6 +29,7 @@ class NodeKind(IntEnum):
     NAMESERVER = 8
     CERTIFICATE = 9
     ANALYTICS_ID = 10
+    REGISTRANT = 11
 
 
 class EdgeKind(IntEnum):
@@ -44,6 +45,8 @@ class EdgeKind(IntEnum):
     DOMAIN_NAMESERVER = 9
     HOSTNAME_CERTIFICATE = 10
     DOMAIN_ANALYTICS = 11
+    DOMAIN_REGISTRANT = 12
+    MX = 13
 
 
 N = NodeKind
@@ -60,6 +63,8 @@ EDGE_ENDPOINTS: dict[EdgeKind, tuple[NodeKind, NodeKind]] = {
     EdgeKind.DOMAIN_NAMESERVER: (N.DOMAIN, N.NAMESERVER),
     EdgeKind.HOSTNAME_CERTIFICATE: (N.HOSTNAME, N.CERTIFICATE),
     EdgeKind.DOMAIN_ANALYTICS: (N.DOMAIN, N.ANALYTICS_ID),
+    EdgeKind.DOMAIN_REGISTRANT: (N.DOMAIN, N.REGISTRANT),
+    EdgeKind.MX: (N.HOSTNAME, N.HOSTNAME),
 }
 
 

@@ -12,8 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_flow
+import numpy.typing as npt
 
 from takedown.infra.graph import EdgeKind, InfraGraph, NodeKind
 
@@ -48,147 +47,115 @@ class ServingGraph:
         return len(self.nodes) - 1
 
 
-def serving_graph(g: InfraGraph, outlet: int) -> ServingGraph:
-    if g.node_kind[outlet] != NodeKind.OUTLET:
+@dataclass(frozen=True)
+class ServingCSR:
+    """The serving subgraph as arrays: ``nodes[i]`` global id of local i (sink: -1, last),
+    successors of local i are ``idx[ptr[i]:ptr[i + 1]]``."""
+
+    nodes: npt.NDArray[np.int64]
+    ptr: npt.NDArray[np.int64]
+    idx: npt.NDArray[np.int64]
+
+    @property
+    def sink(self) -> int:
+        return len(self.nodes) - 1
+
+
+def serving_csr(
+    g: InfraGraph, outlet: int, scratch: npt.NDArray[np.int64] | None = None
+) -> ServingCSR:
+    """The outlet's serving subgraph (compiled BFS). ``scratch``: -1s of length ``n_nodes``,
+    reusable across calls (restored on return)."""
+    from takedown.infra.kernels import serving_csr as kernel
+
+    if not 0 <= outlet < g.n_nodes or g.node_kind[outlet] != NodeKind.OUTLET:
         raise PlanError(f"node {outlet} is not an outlet")
-    local = {outlet: 0}
-    nodes = [outlet]
-    succ: list[list[int]] = [[]]
-    i = 0
-    endpoints: list[int] = []
-    while i < len(nodes):
-        u = nodes[i]
-        lo, hi = int(g.indptr[u]), int(g.indptr[u + 1])
-        kinds = g.edge_kind[lo:hi]
-        targets = g.dst[lo:hi][_SERVING_MASK[kinds]].tolist()
-        if g.node_kind[u] == NodeKind.NETWORK or (g.node_kind[u] == NodeKind.IP and not targets):
-            endpoints.append(i)
-        for v in targets:
-            j = local.get(v)
-            if j is None:
-                j = len(nodes)
-                local[v] = j
-                nodes.append(v)
-                succ.append([])
-            if j not in succ[i]:
-                succ[i].append(j)
-        i += 1
+    if scratch is None:
+        scratch = np.full(g.n_nodes, -1, dtype=np.int64)
+    nodes, ptr, idx, endpoints = kernel(
+        g.indptr,
+        g.dst,
+        g.edge_kind,
+        g.node_kind,
+        _SERVING_MASK,
+        outlet,
+        int(NodeKind.IP),
+        int(NodeKind.NETWORK),
+        scratch,
+    )
     if not endpoints:
         raise PlanError(f"outlet {outlet} reaches no serving endpoint")
-    sink = len(nodes)
-    nodes.append(-1)
-    succ.append([])
-    for e in endpoints:
-        succ[e].append(sink)
-    return ServingGraph(nodes, succ)
+    return ServingCSR(nodes, ptr, idx)
+
+
+def serving_graph(g: InfraGraph, outlet: int) -> ServingGraph:
+    sc = serving_csr(g, outlet)
+    ptr, idx = sc.ptr.tolist(), sc.idx.tolist()
+    succ = [idx[ptr[i] : ptr[i + 1]] for i in range(len(sc.nodes))]
+    return ServingGraph(sc.nodes.tolist(), succ)
+
+
+def _csr_of(sg: ServingGraph) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    ptr = np.zeros(len(sg.succ) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sg.succ], out=ptr[1:])
+    idx = np.fromiter((v for s in sg.succ for v in s), dtype=np.int64, count=int(ptr[-1]))
+    return ptr, idx
 
 
 def immediate_dominators(sg: ServingGraph) -> list[int]:
     """Cooper-Harvey-Kennedy iterative dominators; idom[root]=root, -1 if unreachable."""
-    n = len(sg.nodes)
-    order: list[int] = []
-    seen = [False] * n
-    seen[0] = True
-    stack: list[tuple[int, int]] = [(0, 0)]
-    while stack:
-        u, k = stack.pop()
-        if k < len(sg.succ[u]):
-            stack.append((u, k + 1))
-            v = sg.succ[u][k]
-            if not seen[v]:
-                seen[v] = True
-                stack.append((v, 0))
-        else:
-            order.append(u)
-    rpo = order[::-1]
-    post = [0] * n
-    for idx, u in enumerate(order):
-        post[u] = idx
-    preds: list[list[int]] = [[] for _ in range(n)]
-    for u in range(n):
-        for v in sg.succ[u]:
-            preds[v].append(u)
-    idom = [-1] * n
-    idom[0] = 0
-    changed = True
-    while changed:
-        changed = False
-        for b in rpo[1:]:
-            new = -1
-            for p in preds[b]:
-                if idom[p] == -1:
-                    continue
-                if new == -1:
-                    new = p
-                    continue
-                a, c = p, new
-                while a != c:
-                    while post[a] < post[c]:
-                        a = idom[a]
-                    while post[c] < post[a]:
-                        c = idom[c]
-                new = a
-            if idom[b] != new:
-                idom[b] = new
-                changed = True
-    return idom
+    from takedown.infra.kernels import dominators
+
+    ptr, idx = _csr_of(sg)
+    result: list[int] = dominators(ptr, idx).tolist()
+    return result
+
+
+def _spof(sc: ServingCSR) -> list[int]:
+    from takedown.infra.kernels import dominators
+
+    idom = dominators(sc.ptr, sc.idx)
+    out: list[int] = []
+    v = int(idom[sc.sink])
+    while v > 0:
+        out.append(int(sc.nodes[v]))
+        v = int(idom[v])
+    return out[::-1]
 
 
 def single_points_of_failure(g: InfraGraph, outlet: int) -> list[int]:
     """Global ids of nodes (besides the outlet) on every outlet->audience path, nearest first."""
-    sg = serving_graph(g, outlet)
-    idom = immediate_dominators(sg)
-    out: list[int] = []
-    v = idom[sg.sink]
-    while v > 0:
-        out.append(sg.nodes[v])
-        v = idom[v]
-    return out[::-1]
+    return _spof(serving_csr(g, outlet))
 
 
-_INF = 1 << 30
+def _cut(sc: ServingCSR) -> list[int]:
+    from takedown.infra.kernels import min_vertex_cut
+
+    flow, cut_local = min_vertex_cut(sc.ptr, sc.idx)
+    if flow < 0:
+        raise PlanError("outlet is adjacent to its audience: no vertex cut")
+    if len(cut_local) != flow:
+        raise PlanError("internal error: cut size differs from max flow")
+    return [int(c) for c in sc.nodes[cut_local].tolist()]
 
 
 def minimum_vertex_cut(g: InfraGraph, outlet: int) -> list[int]:
     """One minimum set of nodes whose removal disconnects the outlet from its audience."""
-    sg = serving_graph(g, outlet)
-    n = len(sg.nodes)
-    rows: list[int] = []
-    cols: list[int] = []
-    caps: list[int] = []
-    for v in range(n):
-        rows.append(2 * v)
-        cols.append(2 * v + 1)
-        caps.append(_INF if v in (0, sg.sink) else 1)
-        for w in sg.succ[v]:
-            rows.append(2 * v + 1)
-            cols.append(2 * w)
-            caps.append(_INF)
-    mat = sp.csr_matrix(
-        (np.asarray(caps, dtype=np.int32), (np.asarray(rows), np.asarray(cols))),
-        shape=(2 * n, 2 * n),
-    )
-    res = maximum_flow(mat, 1, 2 * sg.sink, method="dinic")
-    if res.flow_value >= _INF:
-        raise PlanError("outlet is adjacent to its audience: no vertex cut")
-    flow = res.flow.tocsr()
-    resid = (mat - flow).tocsr()
-    resid_rev = flow.T.tocsr()
-    reach = np.zeros(2 * n, dtype=bool)
-    reach[1] = True
-    stack = [1]
-    while stack:
-        u = stack.pop()
-        for m in (resid, resid_rev):
-            lo, hi = m.indptr[u], m.indptr[u + 1]
-            for v, c in zip(m.indices[lo:hi].tolist(), m.data[lo:hi].tolist(), strict=True):
-                if c > 0 and not reach[v]:
-                    reach[v] = True
-                    stack.append(v)
-    cut = [sg.nodes[v] for v in range(1, n - 1) if reach[2 * v] and not reach[2 * v + 1]]
-    if len(cut) != res.flow_value:
-        raise PlanError("internal error: cut size differs from max flow")
-    return cut
+    return _cut(serving_csr(g, outlet))
+
+
+def takedown_plan(
+    g: InfraGraph, outlet: int, scratch: npt.NDArray[np.int64] | None = None
+) -> tuple[list[int], list[int]]:
+    """(single points of failure, one minimum vertex cut) from one subgraph extraction."""
+    sc = serving_csr(g, outlet, scratch)
+    return _spof(sc), _cut(sc)
+
+
+def plan_outlets(g: InfraGraph, outlets: list[int]) -> dict[int, tuple[list[int], list[int]]]:
+    """:func:`takedown_plan` for many outlets, sharing one scratch array."""
+    scratch = np.full(g.n_nodes, -1, dtype=np.int64)
+    return {o: takedown_plan(g, o, scratch) for o in outlets}
 
 
 def ranked_dependencies(g: InfraGraph, outlet: int) -> list[tuple[int, int]]:
