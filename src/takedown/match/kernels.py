@@ -2,106 +2,219 @@
 
 Bit ``b`` of a hash is bit ``63 - b % 64`` of word ``b // 64`` (words are the hash's bytes read
 big-endian), so a substring of ``w`` bits starting at bit ``s`` is read with two shifts.
+
+A query is a few thousand independent random reads (bucket offsets, bucket rows, candidate
+hashes). Done one probe at a time, each read waits for the one before it; ``mih_search``
+instead runs in stages (all probe slots, then all bucket ranges, then all candidates, then all
+distances), prefetching each stage's reads while the stage before it is still running, so the
+memory system serves many misses at once. Query-time code is serial: waking worker threads for
+one query costs more than it saves.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
-
-M1 = np.uint64(0x5555555555555555)
-M2 = np.uint64(0x3333333333333333)
-M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
-H01 = np.uint64(0x0101010101010101)
+from llvmlite import ir  # type: ignore[import-untyped]
+from numba import njit, prange, types
+from numba.core import cgutils as _cgutils
+from numba.extending import intrinsic
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 U64 = npt.NDArray[np.uint64]
 
+cgutils: Any = _cgutils  # untyped helpers
+
+
+def _prefetch(typingctx: Any, arr: Any, idx: Any) -> Any:
+    """Hint that ``arr[idx]`` (a 1-D array) will be read soon; never faults, returns nothing."""
+
+    sig = types.void(arr, idx)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(
+            context, builder, aryty, ary, [args[1]], wraparound=False, boundscheck=False
+        )
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # read (0), high temporal locality (3), data cache (1)
+        builder.call(
+            fn,
+            [
+                builder.bitcast(ptr, byte_ptr),
+                ir.Constant(i32, 0),
+                ir.Constant(i32, 3),
+                ir.Constant(i32, 1),
+            ],
+        )
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+prefetch: Any = intrinsic(_prefetch)
+
+
+def _popcount_intrinsic(typingctx: Any, x: Any) -> Any:
+    """Set bits of a uint64, as one ``llvm.ctpop`` (the POPCNT instruction on x86-64)."""
+    if x != types.uint64:
+        return None
+    sig = types.int64(types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+_popcount: Any = intrinsic(_popcount_intrinsic)
+
 
 @njit(cache=True, inline="always")
-def _popcount(x: np.uint64) -> int:
-    x = x - ((x >> np.uint64(1)) & M1)
-    x = (x & M2) + ((x >> np.uint64(2)) & M2)
-    x = (x + (x >> np.uint64(4))) & M4
-    return int((x * H01) >> np.uint64(56))
+def _key(w0: np.uint64, w1: np.uint64, offset: int, width: int) -> int:
+    """The ``width``-bit substring starting ``offset`` bits into word ``w0`` (then ``w1``)."""
+    high = w0 << np.uint64(offset)
+    if offset + width > 64:
+        high |= w1 >> np.uint64(64 - offset)
+    return int(high >> np.uint64(64 - width))
 
 
 @njit(cache=True, parallel=True)
-def extract_keys(words: U64, starts: I64, widths: I64) -> I64:
-    """(n, m) substring keys of n hashes."""
-    n, m = words.shape[0], starts.shape[0]
-    out = np.empty((n, m), dtype=np.int64)
+def to_words(hashes: npt.NDArray[np.uint8]) -> U64:
+    """(n, 4) words from (n, 32) hash bytes, each word the bytes read big-endian."""
+    n = hashes.shape[0]
+    out = np.empty((n, 4), dtype=np.uint64)
     for i in prange(n):
-        for s in range(m):
-            start, width = starts[s], widths[s]
-            word, offset = start // 64, start % 64
-            high = words[i, word] << np.uint64(offset)
-            if offset + width > 64:
-                high |= words[i, word + 1] >> np.uint64(64 - offset)
-            out[i, s] = np.int64(high >> np.uint64(64 - width))
+        for w in range(4):
+            value = np.uint64(0)
+            for b in range(8):
+                value = (value << np.uint64(8)) | np.uint64(hashes[i, 8 * w + b])
+            out[i, w] = value
     return out
 
 
-@njit(cache=True, parallel=True)
-def build_buckets(keys: I64, widths: I64, bases: I64, total: int) -> tuple[I32, I32]:
-    """CSR buckets by counting sort: offsets (flat, per substring from ``bases``) and rows."""
-    n, m = keys.shape
-    offsets = np.zeros(total, dtype=np.int32)  # row numbers fit: an index holds < 2**31 rows
-    rows = np.empty((m, n), dtype=np.int32)
-    for s in prange(m):  # substrings are independent: one per thread
-        base, size = bases[s], 1 << widths[s]
-        for i in range(n):
-            offsets[base + 1 + keys[i, s]] += 1
-        for k in range(size):
-            offsets[base + k + 1] += offsets[base + k]
-        cursor = offsets[base : base + size].copy()
-        for i in range(n):
-            k = keys[i, s]
-            rows[s, cursor[k]] = i
-            cursor[k] += 1
-    return offsets, rows
+LOW_BITS = 12  # key bits sorted inside one partition (its counters stay in L1 cache)
 
 
 @njit(cache=True)
-def _probe(
-    key: int,
-    base: int,
-    s: int,
+def _bucket_one(
+    words: U64,
+    start: int,
+    width: int,
     offsets: I32,
     rows: I32,
-    words: U64,
-    query: U64,
-    radius: int,
-    stamp: I32,
-    mark: int,
-    out_rows: I64,
-    out_dist: I32,
-    found: int,
-) -> tuple[int, I64, I32]:
-    for j in range(offsets[base + key], offsets[base + key + 1]):
-        r = rows[s, j]
-        if stamp[r] == mark:
-            continue
-        stamp[r] = mark
-        d = (
-            _popcount(words[r, 0] ^ query[0])
-            + _popcount(words[r, 1] ^ query[1])
-            + _popcount(words[r, 2] ^ query[2])
-            + _popcount(words[r, 3] ^ query[3])
-        )
-        if d <= radius:
-            if found == out_rows.shape[0]:
-                grown_rows = np.empty(found * 2, dtype=np.int64)
-                grown_dist = np.empty(found * 2, dtype=np.int32)
-                grown_rows[:found] = out_rows
-                grown_dist[:found] = out_dist
-                out_rows, out_dist = grown_rows, grown_dist
-            out_rows[found] = r
-            out_dist[found] = d
-            found += 1
-    return found, out_rows, out_dist
+    keys: I32,
+    packed: I64,
+) -> None:
+    """CSR bucket of one substring: ``offsets`` (2**width + 1) and ``rows`` (n) by key.
+
+    A two-level sort that stays in cache: the rows are first split by their key's high bits
+    into contiguous partitions (one sequential write stream per partition), then each
+    partition is counting-sorted by the low ``LOW_BITS`` bits with counters that fit in L1.
+    A direct counting sort over all 2**width keys would instead make two random accesses
+    per row into tables far larger than the cache."""
+    n = words.shape[0]
+    word, offset = start // 64, start % 64
+    nxt = min(word + 1, 3)
+    low = min(width, LOW_BITS)
+    parts = 1 << (width - low)
+    low_mask = (1 << low) - 1
+    head = np.zeros(parts + 1, dtype=np.int64)
+    for i in range(n):
+        k = _key(words[i, word], words[i, nxt], offset, width)
+        keys[i] = k
+        head[1 + (k >> low)] += 1
+    for p in range(parts):
+        head[p + 1] += head[p]
+    cursor = head[:parts].copy()
+    for i in range(n):
+        k = keys[i]
+        p = k >> low
+        packed[cursor[p]] = (np.int64(k & low_mask) << 32) | i
+        cursor[p] += 1
+    local = np.empty((1 << low) + 1, dtype=np.int64)
+    for p in range(parts):
+        a, b = head[p], head[p + 1]
+        local[:] = 0
+        for j in range(a, b):
+            local[1 + (packed[j] >> 32)] += 1
+        local[0] = a
+        for k in range(1 << low):
+            local[k + 1] += local[k]
+        at = p << low
+        for k in range(1 << low):
+            offsets[at + k] = local[k]
+        for j in range(a, b):
+            v = packed[j]
+            k = v >> 32
+            rows[local[k]] = np.int32(v & 0xFFFFFFFF)
+            local[k] += 1
+    offsets[1 << width] = n
+
+
+@njit(cache=True, parallel=True)
+def build_buckets(
+    words: U64, starts: I64, widths: I64, bases: I64, total: int, threads: int
+) -> tuple[I32, I32]:
+    """CSR buckets of every substring: ``offsets`` (flat, substring ``s`` from ``bases[s]``,
+    ``2**widths[s] + 1`` entries) and ``rows`` (m, n), row numbers sorted by key. Thread ``t``
+    sorts substrings ``t, t + threads, ...`` with its own scratch arrays (allocated once), and
+    the threads meet only at the end. Keys are read straight from the hash words."""
+    n, m = words.shape[0], starts.shape[0]
+    offsets = np.empty(total, dtype=np.int32)  # row numbers fit: an index holds < 2**31 rows
+    rows = np.empty((m, n), dtype=np.int32)
+    for t in prange(threads):
+        keys = np.empty(n, dtype=np.int32)
+        packed = np.empty(n, dtype=np.int64)
+        for s in range(t, m, threads):
+            size = (1 << widths[s]) + 1
+            _bucket_one(
+                words,
+                starts[s],
+                widths[s],
+                offsets[bases[s] : bases[s] + size],
+                rows[s],
+                keys,
+                packed,
+            )
+    return offsets, rows
+
+
+@njit(cache=True, inline="always")
+def _distance(words: U64, r: int, query: U64) -> int:
+    return int(
+        _popcount(words[r, 0] ^ query[0])
+        + _popcount(words[r, 1] ^ query[1])
+        + _popcount(words[r, 2] ^ query[2])
+        + _popcount(words[r, 3] ^ query[3])
+    )
+
+
+@njit(cache=True)
+def scan(words: U64, query: U64, radius: int) -> tuple[I64, I32]:
+    """Rows of ``words`` (n, 4) within ``radius`` of ``query``, by a full scan: one pass to
+    count, one to fill (growing the outputs inside the loop would cost more than the pass)."""
+    found = 0
+    for r in range(words.shape[0]):
+        found += _distance(words, r, query) <= radius
+    out_rows = np.empty(found, dtype=np.int64)
+    out_dist = np.empty(found, dtype=np.int32)
+    if found:
+        at = 0
+        for r in range(words.shape[0]):
+            d = _distance(words, r, query)
+            if d <= radius:
+                out_rows[at] = r
+                out_dist[at] = d
+                at += 1
+    return out_rows, out_dist
 
 
 @njit(cache=True)
@@ -109,70 +222,112 @@ def mih_search(
     words: U64,
     offsets: I32,
     rows: I32,
+    n: int,
     bases: I64,
+    starts: I64,
     widths: I64,
-    keys: I64,
+    limits: I64,
     query: U64,
     radius: int,
-    flips: int,
-    stamp: I32,
-    mark: int,
 ) -> tuple[I64, I32]:
-    """Rows within ``radius``: probe every substring key within ``flips`` (0-2) bits of the
-    query's, skip rows already seen in this query, verify each candidate's full distance."""
-    out_rows = np.empty(64, dtype=np.int64)
-    out_dist = np.empty(64, dtype=np.int32)
+    """Rows within ``radius`` of ``query``, each once, in row order.
+
+    ``words`` is the (n, 4) hash table flattened, ``rows`` the (m, n) bucket rows flattened.
+    In substring ``s`` every key within ``limits[s]`` (-1 = skip the substring, else 0-2) bits
+    of the query's is probed; with ``sum(limits) >= radius - m + 1`` every row within ``radius``
+    is in some probed bucket (see hamming.limits_for), and every candidate's full distance is
+    verified, so the result is exact."""
+    m = starts.shape[0]
+    keys = np.empty(m, dtype=np.int64)
+    total = 0
+    for s in range(m):
+        word, offset = starts[s] // 64, starts[s] % 64
+        keys[s] = _key(query[word], query[min(word + 1, 3)], offset, widths[s])
+        w, t = widths[s], limits[s]
+        if t >= 0:
+            total += 1
+        if t >= 1:
+            total += w
+        if t >= 2:
+            total += w * (w - 1) // 2
+    # stage 1: every probe slot, prefetching its offsets
+    slot = np.empty(total, dtype=np.int64)
+    sub = np.empty(total, dtype=np.int64)
+    p = 0
+    for s in range(m):
+        base, w, key, t = bases[s], widths[s], keys[s], limits[s]
+        if t < 0:
+            continue
+        slot[p] = base + key
+        sub[p] = s * n
+        prefetch(offsets, base + key)
+        p += 1
+        if t < 1:
+            continue
+        for a in range(w):
+            one = key ^ (1 << a)
+            slot[p] = base + one
+            sub[p] = s * n
+            prefetch(offsets, base + one)
+            p += 1
+            if t < 2:
+                continue
+            for b in range(a + 1, w):
+                two = one ^ (1 << b)
+                slot[p] = base + two
+                sub[p] = s * n
+                prefetch(offsets, base + two)
+                p += 1
+    # stage 2: the non-empty bucket ranges, prefetching their rows
+    first = np.empty(p, dtype=np.int64)
+    count = np.empty(p, dtype=np.int64)
+    q = 0
+    candidates = 0
+    for i in range(p):
+        lo = offsets[slot[i]]
+        size = offsets[slot[i] + 1] - lo
+        first[q] = sub[i] + lo
+        count[q] = size
+        candidates += size
+        if size > 0:
+            prefetch(rows, sub[i] + lo)
+            q += 1
+    # stage 3: the candidate rows, prefetching their hashes
+    cand = np.empty(candidates, dtype=np.int64)
+    c = 0
+    for i in range(q):
+        at = first[i]
+        for j in range(count[i]):
+            r = rows[at + j]
+            cand[c] = r
+            prefetch(words, 4 * r)
+            c += 1
+    # stage 4: full distances
+    out_rows = np.empty(c, dtype=np.int64)
+    out_dist = np.empty(c, dtype=np.int32)
     found = 0
-    for s in range(keys.shape[0]):
-        base, width, key = bases[s], widths[s], keys[s]
-        found, out_rows, out_dist = _probe(
-            key,
-            base,
-            s,
-            offsets,
-            rows,
-            words,
-            query,
-            radius,
-            stamp,
-            mark,
-            out_rows,
-            out_dist,
-            found,
+    for i in range(c):
+        at = 4 * cand[i]
+        d = (
+            _popcount(words[at] ^ query[0])
+            + _popcount(words[at + 1] ^ query[1])
+            + _popcount(words[at + 2] ^ query[2])
+            + _popcount(words[at + 3] ^ query[3])
         )
-        if flips >= 1:
-            for a in range(width):
-                one = key ^ (1 << a)
-                found, out_rows, out_dist = _probe(
-                    one,
-                    base,
-                    s,
-                    offsets,
-                    rows,
-                    words,
-                    query,
-                    radius,
-                    stamp,
-                    mark,
-                    out_rows,
-                    out_dist,
-                    found,
-                )
-                if flips >= 2:
-                    for b in range(a + 1, width):
-                        found, out_rows, out_dist = _probe(
-                            one ^ (1 << b),
-                            base,
-                            s,
-                            offsets,
-                            rows,
-                            words,
-                            query,
-                            radius,
-                            stamp,
-                            mark,
-                            out_rows,
-                            out_dist,
-                            found,
-                        )
-    return out_rows[:found], out_dist[:found]
+        if d <= radius:
+            out_rows[found] = cand[i]
+            out_dist[found] = d
+            found += 1
+    # a row near the query in several substrings was found once per substring
+    order = np.argsort(out_rows[:found])
+    res_rows = np.empty(found, dtype=np.int64)
+    res_dist = np.empty(found, dtype=np.int32)
+    unique = 0
+    last = -1
+    for i in range(found):
+        r = out_rows[order[i]]
+        if r != last:
+            res_rows[unique], res_dist[unique] = r, out_dist[order[i]]
+            unique += 1
+            last = r
+    return res_rows[:unique], res_dist[:unique]
