@@ -113,6 +113,7 @@ def _print_evidence(evidence: dict[str, Any] | None) -> None:
 @click.option("--signal", "signal_type", help="Signal type of --value.")
 @click.option("--value", help="A signal value to look up instead of files.")
 @click.option("--bank", "banks", multiple=True, help="Only these banks (repeatable).")
+@click.option("--text", help="A text to look up with the text signals, instead of files.")
 @json_option
 @click.pass_obj
 def match_cmd(
@@ -121,13 +122,33 @@ def match_cmd(
     signal_type: str | None,
     value: str | None,
     banks: tuple[str, ...],
+    text: str | None,
     as_json: bool,
 ) -> None:
-    """Known material and earlier copies of files or of one signal value."""
-    if bool(files) == bool(value):
-        raise fail("give FILE... or --signal NAME --value HASH")
+    """Known material and earlier copies of files, of one signal value or of a text."""
+    if sum((bool(files), value is not None, text is not None)) != 1:
+        raise fail("give FILE..., --signal NAME --value HASH, or --text TEXT")
     out: list[dict[str, Any]] = []
     try:
+        if text is not None:
+            from takedown.cli import text as text_cli
+
+            results, errors = text_cli.lookup_text(obj.app, text, banks=list(banks) or None)
+            aligned = text_cli.aligned_evidence(obj.app, text, results)
+            out.append(
+                {
+                    "text": text,
+                    "results": [r.to_dict() for r in results],
+                    "aligned_sentences": aligned,
+                    "errors": errors,
+                }
+            )
+            if not as_json:
+                for r in results:
+                    _print_result(r)
+                text_cli.print_evidence(aligned)
+                for name, error in errors.items():
+                    console.print(f"  {name}: error: {error}", markup=False)
         if value is not None:
             if not signal_type:
                 raise fail("--value needs --signal")

@@ -2,13 +2,16 @@
 
 Exact types are looked up in the database (indexed by type and value). 256-bit Hamming types
 (PDQ) use in-memory Hamming indexes rebuilt from the store on first use and kept up to date
-incrementally. Pairwise types (video) compare against every stored value of the type.
+incrementally. Pairwise types (video) compare against every stored value of the type, unless
+the type offers its own in-memory index through a ``candidate_set(ids, values, owners)``
+method (the text types, see ``takedown.text.candidates``), used like the Hamming sets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import numpy as np
 from sqlalchemy import select
@@ -24,6 +27,21 @@ from takedown.store.models import Bank, BankEntry, Signal
 class Candidate:
     target_id: int  # bank entry id or content id
     distance: int
+
+
+class CandidateSet(Protocol):
+    """What an in-memory index of one signal type's values offers matching."""
+
+    def add(self, row_id: int, value: str, owner: int) -> None: ...
+
+    def remove(self, row_id: int) -> None: ...
+
+    def search(self, values: Iterable[str], radius: int) -> dict[int, int]: ...
+
+
+def has_own_index(kind: SignalType) -> bool:
+    """Hamming types, and types that offer their own ``candidate_set``."""
+    return kind.index_kind == "hamming256" or callable(getattr(kind, "candidate_set", None))
 
 
 class _HammingSet:
@@ -64,11 +82,19 @@ class CandidateIndex:
     def __init__(self, app: App) -> None:
         self.app = app
         self.types: dict[str, SignalType] = signal_types()
-        self._bank: dict[str, _HammingSet] = {}
-        self._content: dict[str, _HammingSet] = {}
+        self._bank: dict[str, CandidateSet] = {}
+        self._content: dict[str, CandidateSet] = {}
+
+    def _new_set(
+        self, signal_type: str, ids: Sequence[int], values: Sequence[str], owners: Sequence[int]
+    ) -> CandidateSet:
+        factory = getattr(self.types[signal_type], "candidate_set", None)
+        if callable(factory):
+            return cast(CandidateSet, factory(ids, values, owners))
+        return _HammingSet(ids, values, owners)
 
     # -- building ---------------------------------------------------------------------
-    def _bank_set(self, signal_type: str) -> _HammingSet:
+    def _bank_set(self, signal_type: str) -> CandidateSet:
         if signal_type not in self._bank:
             with self.app.db.session() as session:
                 rows = session.execute(
@@ -80,12 +106,12 @@ class CandidateIndex:
                         Bank.enabled.is_(True),
                     )
                 ).all()
-            self._bank[signal_type] = _HammingSet(
-                [r[0] for r in rows], [r[1] for r in rows], [r[0] for r in rows]
+            self._bank[signal_type] = self._new_set(
+                signal_type, [r[0] for r in rows], [r[1] for r in rows], [r[0] for r in rows]
             )
         return self._bank[signal_type]
 
-    def _content_set(self, signal_type: str) -> _HammingSet:
+    def _content_set(self, signal_type: str) -> CandidateSet:
         if signal_type not in self._content:
             with self.app.db.session() as session:
                 rows = session.execute(
@@ -93,8 +119,8 @@ class CandidateIndex:
                         Signal.signal_type == signal_type, Signal.variant == ""
                     )
                 ).all()
-            self._content[signal_type] = _HammingSet(
-                [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+            self._content[signal_type] = self._new_set(
+                signal_type, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
             )
         return self._content[signal_type]
 
@@ -102,7 +128,7 @@ class CandidateIndex:
         self, signal_id: int, signal_type: str, value: str, content_id: int
     ) -> None:
         """Make a newly matched content's primary value findable by later content."""
-        if self.types[signal_type].index_kind == "hamming256" and signal_type in self._content:
+        if has_own_index(self.types[signal_type]) and signal_type in self._content:
             self._content[signal_type].add(signal_id, value, content_id)
 
     def forget_bank_entry(self, entry_id: int, signal_type: str) -> None:
@@ -114,7 +140,7 @@ class CandidateIndex:
         self, signal_type: str, values: Sequence[str], radius: int
     ) -> list[Candidate]:
         kind = self.types[signal_type]
-        if kind.index_kind == "hamming256":
+        if has_own_index(kind):
             best = self._bank_set(signal_type).search(values, radius)
             return [Candidate(t, d) for t, d in sorted(best.items())]
         with self.app.db.session() as session:
@@ -136,7 +162,7 @@ class CandidateIndex:
         self, signal_type: str, values: Sequence[str], radius: int, exclude: int | None
     ) -> list[Candidate]:
         kind = self.types[signal_type]
-        if kind.index_kind == "hamming256":
+        if has_own_index(kind):
             best = self._content_set(signal_type).search(values, radius)
             return [Candidate(t, d) for t, d in sorted(best.items()) if t != exclude]
         with self.app.db.session() as session:

@@ -9,8 +9,17 @@ from takedown.signals.exact import Md5Signal, Sha256Signal
 from takedown.signals.pdq import PdqSignal
 from takedown.signals.url import UrlSignal
 from takedown.signals.video import VideoSignal
+from takedown.text.signals import TEXT_SIGNAL_TYPES
 
 
 @hookimpl
 def takedown_signal_types() -> list[type[SignalType]]:
-    return [Sha256Signal, Md5Signal, PdqSignal, VideoSignal, UrlSignal, KeypointSignal]
+    return [
+        Sha256Signal,
+        Md5Signal,
+        PdqSignal,
+        VideoSignal,
+        UrlSignal,
+        KeypointSignal,
+        *TEXT_SIGNAL_TYPES,
+    ]
