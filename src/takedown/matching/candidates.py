@@ -1,26 +1,36 @@
 """Find bank entries and earlier content near a signal value, for every index kind.
 
 Exact types are looked up in the database (indexed by type and value). 256-bit Hamming types
-(PDQ) use in-memory Hamming indexes rebuilt from the store on first use and kept up to date
-incrementally. Pairwise types (video) compare against every stored value of the type, unless
-the type offers its own in-memory index through a ``candidate_set(ids, values, owners)``
-method (the text types, see ``takedown.text.candidates``), used like the Hamming sets.
+(PDQ) use in-memory Hamming indexes built from the store once per process
+(:meth:`CandidateIndex.shared`) and then caught up incrementally with what other processes
+stored since: new content signals by id, bank additions and removals by ``bank_change`` id.
+Pairwise types (video) compare against every stored value of the type, unless the type offers
+its own in-memory index through a ``candidate_set(ids, values, owners)`` method (text MinHash
+and anchors, see ``takedown.text.candidates``), used like the Hamming sets.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from takedown.app import App
 from takedown.match import HammingIndex, hex_to_array
 from takedown.plugins import signal_types
 from takedown.signals.base import SignalType
-from takedown.store.models import Bank, BankEntry, Signal
+from takedown.store.models import Bank, BankChange, BankEntry, Signal
+
+#: Rows committed out of id order by concurrent writers (PostgreSQL sequences) are caught by
+#: re-reading this many ids below the mark on every catch-up (adding is idempotent).
+REREAD_WINDOW = 1000
+_SHARED: dict[int, tuple[weakref.ref[App], CandidateIndex]] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,72 @@ class CandidateIndex:
         self.types: dict[str, SignalType] = signal_types()
         self._bank: dict[str, CandidateSet] = {}
         self._content: dict[str, CandidateSet] = {}
+        self._signal_mark = 0  # highest Signal.id the content sets reflect
+        self._change_mark = 0  # highest BankChange.id the bank sets reflect
+        self.lock = threading.RLock()
+
+    @classmethod
+    def shared(cls, app: App) -> CandidateIndex:
+        """This process's index for ``app``: built once, then caught up with the store on
+        every call, so a worker or server never rebuilds it per task or per request."""
+        with _SHARED_LOCK:
+            for key in [k for k, (ref, _i) in _SHARED.items() if ref() is None]:
+                del _SHARED[key]
+            found = _SHARED.get(id(app))
+            if found is not None and found[0]() is app:
+                index = found[1]
+            else:
+                index = cls(app)
+                _SHARED[id(app)] = (weakref.ref(app), index)
+        index.refresh()
+        return index
+
+    def refresh(self) -> None:
+        """Catch up with signals and bank changes stored since the sets were built."""
+        with self.lock, self.app.db.session() as session:
+            if self._content:
+                rows = session.execute(
+                    select(Signal.id, Signal.signal_type, Signal.value, Signal.content_id)
+                    .where(
+                        Signal.id > self._signal_mark - REREAD_WINDOW,
+                        Signal.variant == "",
+                        Signal.signal_type.in_(sorted(self._content)),
+                    )
+                    .order_by(Signal.id)
+                ).all()
+                for signal_id, signal_type, value, content_id in rows:
+                    self._content[signal_type].add(signal_id, value, content_id)
+                    self._signal_mark = max(self._signal_mark, signal_id)
+            if self._bank:
+                changed = session.execute(
+                    select(BankChange.id, BankChange.entry_id).where(
+                        BankChange.id > self._change_mark - REREAD_WINDOW
+                    )
+                ).all()
+                if not changed:
+                    return
+                self._change_mark = max(self._change_mark, max(c[0] for c in changed))
+                ids = sorted({c[1] for c in changed if c[1] is not None})
+                for start in range(0, len(ids), 5000):
+                    chunk = ids[start : start + 5000]
+                    for entry_id, signal_type, value, removed_at, enabled in session.execute(
+                        select(
+                            BankEntry.id,
+                            BankEntry.signal_type,
+                            BankEntry.value,
+                            BankEntry.removed_at,
+                            Bank.enabled,
+                        )
+                        .join(Bank, Bank.id == BankEntry.bank_id)
+                        .where(BankEntry.id.in_(chunk))
+                    ):
+                        target = self._bank.get(signal_type)
+                        if target is None:
+                            continue
+                        if removed_at is None and enabled:
+                            target.add(entry_id, value, entry_id)
+                        else:
+                            target.remove(entry_id)
 
     def _new_set(
         self, signal_type: str, ids: Sequence[int], values: Sequence[str], owners: Sequence[int]
@@ -97,6 +173,8 @@ class CandidateIndex:
     def _bank_set(self, signal_type: str) -> CandidateSet:
         if signal_type not in self._bank:
             with self.app.db.session() as session:
+                if not self._bank:
+                    self._change_mark = session.scalar(select(func.max(BankChange.id))) or 0
                 rows = session.execute(
                     select(BankEntry.id, BankEntry.value)
                     .join(Bank, Bank.id == BankEntry.bank_id)
@@ -114,6 +192,8 @@ class CandidateIndex:
     def _content_set(self, signal_type: str) -> CandidateSet:
         if signal_type not in self._content:
             with self.app.db.session() as session:
+                if not self._content:
+                    self._signal_mark = session.scalar(select(func.max(Signal.id))) or 0
                 rows = session.execute(
                     select(Signal.id, Signal.value, Signal.content_id).where(
                         Signal.signal_type == signal_type, Signal.variant == ""
@@ -128,12 +208,15 @@ class CandidateIndex:
         self, signal_id: int, signal_type: str, value: str, content_id: int
     ) -> None:
         """Make a newly matched content's primary value findable by later content."""
-        if has_own_index(self.types[signal_type]) and signal_type in self._content:
-            self._content[signal_type].add(signal_id, value, content_id)
+        with self.lock:
+            if has_own_index(self.types[signal_type]) and signal_type in self._content:
+                self._content[signal_type].add(signal_id, value, content_id)
+                self._signal_mark = max(self._signal_mark, signal_id)
 
     def forget_bank_entry(self, entry_id: int, signal_type: str) -> None:
-        if signal_type in self._bank:
-            self._bank[signal_type].remove(entry_id)
+        with self.lock:
+            if signal_type in self._bank:
+                self._bank[signal_type].remove(entry_id)
 
     # -- queries ----------------------------------------------------------------------
     def bank_candidates(
@@ -141,7 +224,8 @@ class CandidateIndex:
     ) -> list[Candidate]:
         kind = self.types[signal_type]
         if has_own_index(kind):
-            best = self._bank_set(signal_type).search(values, radius)
+            with self.lock:
+                best = self._bank_set(signal_type).search(values, radius)
             return [Candidate(t, d) for t, d in sorted(best.items())]
         with self.app.db.session() as session:
             query = (
@@ -163,7 +247,8 @@ class CandidateIndex:
     ) -> list[Candidate]:
         kind = self.types[signal_type]
         if has_own_index(kind):
-            best = self._content_set(signal_type).search(values, radius)
+            with self.lock:
+                best = self._content_set(signal_type).search(values, radius)
             return [Candidate(t, d) for t, d in sorted(best.items()) if t != exclude]
         with self.app.db.session() as session:
             query = select(Signal.content_id, Signal.value).where(

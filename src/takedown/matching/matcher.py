@@ -71,7 +71,7 @@ def match_key(
 class Matcher:
     def __init__(self, app: App, index: CandidateIndex | None = None) -> None:
         self.app = app
-        self.index = index or CandidateIndex(app)
+        self.index = index or CandidateIndex.shared(app)
         self._banks: dict[int, tuple[Bank, dict[str, int]]] = {}
         self._entry_bank: dict[int, int] = {}
         self._radius: dict[str, int] = {}
