@@ -23,7 +23,11 @@ class App:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.resolved_database_url)
+        from takedown.store import audit
+
+        database = Database(self.settings.resolved_database_url)
+        audit.install(database.engine)  # every state change joins the audit chain
+        return database
 
     @cached_property
     def blobs(self) -> BlobStore:

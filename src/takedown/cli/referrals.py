@@ -47,6 +47,8 @@ def _sent_out(report: Any) -> dict[str, Any]:
 @click.option("--send", "do_send", is_flag=True, help="Also send every unsent referral now.")
 @click.option("--basis", help="Legal basis or policy clause, as chosen by the analyst.")
 @click.option("--channel", help="Send through this channel (default: webhook, email, file).")
+@click.option("--agency", help="The referring agency: its own deconfliction holds do not block.")
+@click.option("--actor", help="Who refers (recorded with the referral and its audit events).")
 @json_option
 @click.pass_context
 def refer_cmd(
@@ -56,6 +58,8 @@ def refer_cmd(
     do_send: bool,
     basis: str | None,
     channel: str | None,
+    agency: str | None,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Draft referrals (or removal orders) for sightings not yet referred, per addressee."""
@@ -70,7 +74,18 @@ def refer_cmd(
     ):
         raise fail(f"unknown platform {platform!r} (see: takedown platforms)")
     kind = KINDS[1] if order else KINDS[0]
-    routed = draft(app, platform=platform, kind=kind, basis=basis)
+    agency_id = None
+    if agency:
+        from takedown.ops.agencies import OpsError, get_agency
+
+        try:
+            with app.db.session() as session:
+                agency_id = get_agency(session, agency).id
+        except OpsError as exc:
+            raise fail(str(exc)) from exc
+    routed = draft(
+        app, platform=platform, kind=kind, basis=basis, actor=actor or agency, agency_id=agency_id
+    )
     drafted = [
         {
             "reference": r.reference,
@@ -84,6 +99,7 @@ def refer_cmd(
     out: dict[str, Any] = {
         "drafted": drafted,
         "unrouted": [{"addressee": k, "sightings": v} for k, v in sorted(routed.unrouted.items())],
+        "blocked": [{"sighting": k, "message": v} for k, v in sorted(routed.blocked.items())],
     }
     if do_send:
         try:
@@ -104,6 +120,12 @@ def refer_cmd(
             "Unrouted (no platform, hoster or registrar found)",
             ["addressee", "sightings"],
             [[k, len(v)] for k, v in sorted(routed.unrouted.items())],
+        )
+    if routed.blocked:
+        table(
+            "Not referred: deconfliction holds",
+            ["sighting", "message"],
+            [[k, v] for k, v in sorted(routed.blocked.items())],
         )
     if do_send:
         console.print(f"sent {len(out['sent'])}, failed {len(out['failed'])}")

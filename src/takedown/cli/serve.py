@@ -7,12 +7,10 @@ from typing import Any
 import click
 
 from takedown.api.auth import (
-    ROLES,
     SCOPES,
     AuthError,
     NewKey,
     create_key,
-    create_user,
     list_keys,
     revoke_key,
     rotate_key,
@@ -156,42 +154,5 @@ def key_rotate(ctx: click.Context, ref: str, as_json: bool) -> None:
     _show_new(new, as_json)
 
 
-@click.group("user")
-def user() -> None:
-    """Users of the web workspace."""
-
-
-@user.command("create")
-@click.argument("username")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    envvar="TAKEDOWN_NEW_PASSWORD",
-    help="Password (prompted if not given; env TAKEDOWN_NEW_PASSWORD).",
-)
-@click.option("--agency", help="The user's agency (created if new).")
-@click.option("--role", type=click.Choice(ROLES), default="analyst")
-@json_option
-@click.pass_context
-def user_create(
-    ctx: click.Context,
-    username: str,
-    password: str,
-    agency: str | None,
-    role: str,
-    as_json: bool,
-) -> None:
-    """Create a user who can log in to the workspace."""
-    try:
-        row = create_user(_state(ctx).app, username, password, agency=agency, role=role)
-    except AuthError as exc:
-        raise fail(str(exc)) from exc
-    if as_json:
-        print_json({"id": row.id, "username": row.username, "role": row.role})
-    else:
-        console.print(f"Created user {row.username} ({row.role}).")
-
-
-COMMANDS: list[click.Command] = [serve, key, user]
+# Users (takedown user create|list|role) belong to the ops feature: takedown.cli.ops.
+COMMANDS: list[click.Command] = [serve, key]

@@ -180,6 +180,11 @@ def send_due(app: App, *, limit: int | None = None) -> SendReport:
             break
         delivery_id, name, env = claimed
         skip.add(delivery_id)
+        held = _held(app, env.reference)
+        if held is not None:  # a hold placed after drafting: never sent while it stands
+            _failed(app, delivery_id, held)
+            report.failed.append({"reference": env.reference, "channel": name, "error": held})
+            continue
         channel: Channel | None = channels.get(name)
         try:
             if channel is None:
@@ -197,6 +202,21 @@ def send_due(app: App, *, limit: int | None = None) -> SendReport:
         _sent(app, delivery_id, receipt, now)
         report.sent.append({"reference": env.reference, "channel": name, "receipt": receipt})
     return report
+
+
+def _held(app: App, reference: str) -> str | None:
+    """ "deconfliction hit: contact <agency>" when a hold blocks an item of the referral (the
+    hold's owner is told of the hit; its reason is never part of the message)."""
+    from takedown.ops.agencies import ReporterMap
+    from takedown.ops.holds import check_referral
+
+    with app.db.session() as session:
+        referral = session.scalar(select(Referral).where(Referral.reference == reference))
+        if referral is None:
+            return None
+        agency = ReporterMap.load(session).agency_of(referral.created_by)
+        blocked = check_referral(session, referral.id, agency_id=agency, actor=referral.created_by)
+        return next(iter(blocked.values())).message if blocked else None
 
 
 def _failed(app: App, delivery_id: int, error: str) -> None:

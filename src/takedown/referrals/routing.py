@@ -38,6 +38,8 @@ class Addressee:
 class Routed:
     drafted: list[Referral] = field(default_factory=list)
     unrouted: dict[str, list[int]] = field(default_factory=dict)  # domain -> sighting ids
+    # sighting id -> "deconfliction hit: contact <agency>" (never the hold's reason)
+    blocked: dict[int, str] = field(default_factory=dict)
 
 
 def _infra_addressee(session: Session, domain: str | None) -> dict[str, Any] | None:
@@ -116,9 +118,19 @@ def labels_of(session: Session, sightings: list[Sighting]) -> dict[int, list[str
 
 
 def pending_sightings(
-    session: Session, platform: str | None = None, *, only: Collection[int] | None = None
+    session: Session,
+    platform: str | None = None,
+    *,
+    agency_id: int | None = None,
+    actor: str | None = None,
+    blocked: dict[int, str] | None = None,
+    only: Collection[int] | None = None,
 ) -> list[Sighting]:
-    """Sightings with a URL, not known removed, never put in a referral."""
+    """Sightings with a URL, not known removed, never put in a referral; one per item reported
+    by several agencies, none under another agency's deconfliction hold (reported in
+    ``blocked``; the hold's owner is notified: see ``takedown.ops.holds.filter_pending``)."""
+    from takedown.ops.holds import filter_pending
+
     query = (
         select(Sighting)
         .where(Sighting.removed_at.is_(None))
@@ -134,7 +146,8 @@ def pending_sightings(
         )
     if only is not None:
         query = query.where(Sighting.id.in_(sorted(only)))
-    return list(session.scalars(query))
+    found = list(session.scalars(query))
+    return filter_pending(session, found, agency_id=agency_id, actor=actor, blocked=blocked)
 
 
 def new_reference(session: Session, referral: Referral, now: datetime) -> str:
@@ -148,15 +161,18 @@ def draft(
     kind: str = "referral",
     basis: str | None = None,
     actor: str | None = None,
+    agency_id: int | None = None,
     only: Collection[int] | None = None,
 ) -> Routed:
     """Groups pending sightings per addressee and drafts one referral per group (one
-    transaction). Unrouted sightings are returned, not drafted."""
+    transaction). Unrouted sightings are returned, not drafted; held ones are blocked."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
     routed = Routed()
     with app.db.session() as session:
-        sightings = pending_sightings(session, platform, only=only)
+        sightings = pending_sightings(
+            session, platform, agency_id=agency_id, actor=actor, blocked=routed.blocked, only=only
+        )
         groups: dict[str, tuple[Addressee, list[Sighting]]] = {}
         for sighting in sightings:
             who = addressee_for(app, session, sighting)
