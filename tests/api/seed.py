@@ -17,7 +17,12 @@ from takedown.matching import banks as bank_ops
 from takedown.matching.formats import BankRow
 from takedown.matching.lookup import hash_file
 from takedown.matching.pipeline import process_new_content
+from takedown.ops.agencies import OpsError, add_reporter, create_agency, get_agency
 from takedown.store.models import Content, Sighting
+
+#: The agency that owns the seeded sightings (their reporter "tester" stands for it).
+OWNER = "Test IRU"
+REPORTER = "tester"
 
 HOSTILE = [
     "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>",
@@ -44,8 +49,20 @@ class Seeded:
     sighting_ids: list[int]
 
 
-def seed(app: App, folder: Path, *, hostile: bool = True) -> Seeded:
+def own_reporter(app: App, agency: str = OWNER, reporter: str = REPORTER) -> None:
+    """``reporter`` stands for ``agency`` (created when new)."""
+    with app.db.session() as session:
+        try:
+            owner = get_agency(session, agency)
+        except OpsError:
+            owner = create_agency(session, agency)
+        add_reporter(session, owner, reporter)
+
+
+def seed(app: App, folder: Path, *, hostile: bool = True, owner: str = OWNER) -> Seeded:
+    """The seeded sightings belong to ``owner`` (by their reporter)."""
     folder.mkdir(parents=True, exist_ok=True)
+    own_reporter(app, owner)
     known = synthetic_image(folder / "known.png", 1)
     other = synthetic_image(folder / "other.png", 2)
     _kind, values, _errors = hash_file(known, "pdq")
@@ -84,7 +101,7 @@ def seed(app: App, folder: Path, *, hostile: bool = True) -> Seeded:
             )
     source = folder / "items.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    report = Ingestor(app).ingest(source, "jsonl", reporter="tester")
+    report = Ingestor(app).ingest(source, "jsonl", reporter=REPORTER)
     assert not report.rejected, report.rejected
     process_new_content(app, report.new_content_ids)
     with app.db.session() as session:

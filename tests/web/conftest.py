@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from takedown.api.app import create_app
 from takedown.api.auth import create_user
 from takedown.app import App
-from tests.api.seed import Seeded, seed
+from tests.api.seed import OWNER, Seeded, seed
 
 PASSWORD = "synthetic password"
 
@@ -34,8 +34,8 @@ def log_in(client: TestClient, username: str = "ana", password: str = PASSWORD) 
 
 @pytest.fixture
 def seeded(app: App, tmp_path: Path) -> Seeded:
-    create_user(app, "ana", PASSWORD, agency="IRU")
-    create_user(app, "ben", PASSWORD, agency="IRU")
+    create_user(app, "ana", PASSWORD, agency=OWNER)
+    create_user(app, "ben", PASSWORD, agency=OWNER)
     return seed(app, tmp_path / "seed")
 
 

@@ -10,16 +10,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import update
 
 from takedown.api.app import create_app
 from takedown.api.auth import create_user
 from takedown.app import App
-from tests.api.seed import Seeded, seed
+from takedown.infra.store import define_outlet
+from takedown.ops.operations import create_operation
+from takedown.store.models import Sighting
+from tests.api.seed import OWNER, Seeded, seed
 from tests.web.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,6 +38,8 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+OPERATION = "Action day <script>window.__pwned=4</script>"
+OUTLET = "Outlet <img src=x onerror=window.__pwned=3>"
 
 
 def free_port() -> int:
@@ -44,8 +51,23 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(sqlite_app: App, tmp_path: Path) -> Iterator[tuple[str, Seeded]]:
-    create_user(sqlite_app, "ana", PASSWORD, agency="IRU")
+    create_user(sqlite_app, "ana", PASSWORD, agency=OWNER)
     seeded = seed(sqlite_app, tmp_path / "seed")
+    now = datetime.now(UTC)
+    with sqlite_app.db.session() as session:
+        create_operation(
+            session,
+            OPERATION,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=47),
+            agencies=[OWNER],
+        )
+        session.execute(
+            update(Sighting)
+            .where(Sighting.id.in_(seeded.sighting_ids[:2]))
+            .values(operation=OPERATION)
+        )
+        define_outlet(session, OUTLET, ["example.org"])
     port = free_port()
     config = uvicorn.Config(
         create_app(sqlite_app),
@@ -161,4 +183,19 @@ def test_review_material_and_dashboard_in_chromium(server: tuple[str, Seeded], p
     for i in range(charts.count()):
         assert charts.nth(i).evaluate("el => el.complete && el.naturalWidth > 0"), i
     assert tab.locator("a.csv").count() == charts.count()
+    assert not [e for e in tab.errors if "Content Security Policy" in e], tab.errors
+
+    # the operation board and the infrastructure page, hostile names inert
+    tab.click("nav >> text=Operations")
+    tab.click("tr.operation a")
+    assert "found 2" in " ".join(tab.inner_text("p.board-total").split())
+    assert tab.locator("table.by_platform tr").count() == 3  # header, telegram, x
+    tab.click("nav >> text=Infrastructure")
+    tab.click("tr.outlet a")
+    tab.wait_for_load_state("load")
+    assert "onerror" in tab.inner_text("h1")  # shown as text
+    assert tab.eval_on_selector(
+        "figure.infra-picture img", "el => el.complete && el.naturalWidth > 0"
+    )
+    assert tab.evaluate("() => window.__pwned === undefined")
     assert not [e for e in tab.errors if "Content Security Policy" in e], tab.errors

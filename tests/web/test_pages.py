@@ -12,10 +12,18 @@ from takedown.api.app import create_app
 from takedown.api.models import ApiReviewDecision
 from takedown.app import App
 from takedown.web.text import inert
-from tests.api.seed import HOSTILE, Seeded
+from tests.api.seed import HOSTILE, OWNER, Seeded
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 
-PAGES = ["/queue", "/material/{cluster}", "/referrals", "/dashboard"]
+PAGES = [
+    "/queue",
+    "/material/{cluster}",
+    "/referrals",
+    "/dashboard",
+    "/operations",
+    "/holds",
+    "/infra",
+]
 
 
 def test_login_sets_a_strict_http_only_cookie(app: App, seeded: Seeded) -> None:
@@ -174,7 +182,7 @@ def test_sending_decided_referrals_needs_csrf_and_a_role_that_may_refer(
     csrf = csrf_of(web.get("/queue").text)
     web.post(f"/queue/{sid}/decision", data={"decision": "refer", "csrf": csrf})
     assert web.post("/referrals/send", data={"csrf": "forged"}).status_code == 403
-    create_user(app, "rita", PASSWORD, agency="IRU", role="read-only")
+    create_user(app, "rita", PASSWORD, agency=OWNER, role="read-only")
     with TestClient(create_app(app)) as viewer:
         log_in(viewer, "rita")
         token = csrf_of(viewer.get("/referrals").text)

@@ -10,13 +10,16 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from takedown.api import v1
+from takedown.api.auth import session_user
 from takedown.api.common import ApiError, BodyLimit
 from takedown.api.extensions import mount_extensions
 from takedown.api.service import LookupService
 from takedown.app import App
-from takedown.web import views
+from takedown.store import audit
+from takedown.web import ops_pages, views
 
 STATIC = Path(views.__file__).parent / "static"
 PAGE_CSP = (
@@ -85,6 +88,16 @@ def create_app(app: App) -> FastAPI:
         return HTMLResponse("invalid or missing CSRF token", status_code=403)
 
     @api.middleware("http")
+    async def audit_actor(
+        request: Request, call_next: Callable[[Request], Awaitable[Any]]
+    ) -> Response:
+        """Every audit event a request causes names who asked: the API key (by its public
+        prefix) or the logged-in user."""
+        with audit.acting_as(await run_in_threadpool(_actor_of, app, request)):
+            response: Response = await call_next(request)
+        return response
+
+    @api.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Any]]
     ) -> Response:
@@ -104,8 +117,23 @@ def create_app(app: App) -> FastAPI:
     # multipart overhead on top of the largest file intake accepts
     api.add_middleware(BodyLimit, limit=app.settings.max_file_bytes + 1024 * 1024)
     api.include_router(views.router)
+    api.include_router(ops_pages.router)
     api.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
     return api
+
+
+def _actor_of(app: App, request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    presented = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    presented = presented or request.headers.get("x-api-key", "")
+    if presented:
+        parts = presented.split("_", 2)
+        return f"api-key:{parts[1][:32]}" if len(parts) == 3 else "api-key:malformed"
+    token = request.cookies.get(views.COOKIE)
+    if token:
+        user = session_user(app, token)
+        return f"user:{user.username}" if user is not None else None
+    return None
 
 
 def app_from_env() -> FastAPI:

@@ -35,8 +35,6 @@ SCOPES: dict[str, str] = {
 ROLES: tuple[str, ...] = ("administrator", "analyst", "reviewer", "liaison", "read-only")
 #: Older or shorter spellings, read as these roles.
 ROLE_ALIASES = {"admin": "administrator", "readonly": "read-only", "read_only": "read-only"}
-#: Roles that may draft and send referrals.
-REFERRING_ROLES = frozenset({"administrator", "analyst", "reviewer", "liaison"})
 #: A key bound to a platform may hold only these.
 PLATFORM_SCOPES = frozenset({"lookup", "referrals:respond"})
 KEY_PREFIX = "tdk"
@@ -195,6 +193,7 @@ class WebUser:
     role: str
     csrf: str
     session_id: int
+    agency_id: int | None = None
 
 
 def session_user(app: App, token: str | None) -> WebUser | None:
@@ -212,7 +211,7 @@ def session_user(app: App, token: str | None) -> WebUser | None:
     web, user = row
     if web.ended_at is not None or web.expires_at <= now or user.disabled_at is not None:
         return None
-    return WebUser(user.id, user.username, user.role, web.csrf_token, web.id)
+    return WebUser(user.id, user.username, user.role, web.csrf_token, web.id, user.agency_id)
 
 
 def end_session(app: App, token: str | None) -> None:

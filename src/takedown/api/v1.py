@@ -26,6 +26,13 @@ from takedown.api.common import (
     save_upload,
     scoped,
 )
+from takedown.api.scope import (
+    Viewer,
+    can_see_cluster,
+    can_see_content,
+    sighting_filter,
+    visible_cluster_ids,
+)
 from takedown.api.service import LookupService, ingest_file, submit_records
 from takedown.app import App
 from takedown.matching import banks as bank_ops
@@ -260,12 +267,34 @@ def _sighting_out(s: Sighting, cluster_id: int | None) -> SightingOut:
     )
 
 
-def _lookup_out(app: App, result: LookupResult) -> LookupOut:
+def _content_urls(app: App, viewer: Viewer, result: LookupResult) -> dict[int, list[str]]:
+    """The earlier-content hits the viewer may see, each with the URLs of its visible
+    sightings only (platform keys: none; bank hits are shared and always shown)."""
+    ids = sorted({h.content_id for h in result.content_hits})
+    if not ids or viewer.platform_key is not None:
+        return {}
+    out: dict[int, list[str]] = {}
+    with app.db.session() as session:
+        for cid, url in session.execute(
+            select(Sighting.content_id, Sighting.url)
+            .where(Sighting.content_id.in_(ids), sighting_filter(session, viewer))
+            .order_by(Sighting.id)
+        ):
+            if cid is None:
+                continue
+            urls = out.setdefault(cid, [])
+            if url and url not in urls and len(urls) < 20:
+                urls.append(url)
+    return out
+
+
+def _lookup_out(app: App, result: LookupResult, viewer: Viewer) -> LookupOut:
     names = {h.bank for h in result.bank_hits}
     meta: dict[str, Bank] = {}
     if names:
         with app.db.session() as session:
             meta = {b.name: b for b in session.scalars(select(Bank).where(Bank.name.in_(names)))}
+    visible = _content_urls(app, viewer, result)
     return LookupOut(
         signal_type=result.signal_type,
         value=result.value,
@@ -292,9 +321,10 @@ def _lookup_out(app: App, result: LookupResult) -> LookupOut:
                 signal_type=h.signal_type,
                 distance=h.distance,
                 name=h.name,
-                urls=h.urls,
+                urls=visible[h.content_id],
             )
             for h in result.content_hits
+            if h.content_id in visible
         ],
     )
 
@@ -313,6 +343,7 @@ def _upload_dir(app: App) -> FsPath:
 @router.get("/sightings", response_model=Page[SightingOut], tags=["sightings"], **scoped("read"))
 def list_sightings(
     request: Request,
+    who: Caller,
     limit: Limit = 50,
     cursor: Cursor = None,
     platform: Text200 = None,
@@ -345,6 +376,7 @@ def list_sightings(
             Sighting.removed_at.is_not(None) if removed else Sighting.removed_at.is_(None)
         )
     with app.db.session() as session:
+        query = query.where(sighting_filter(session, Viewer.of(who)))
         rows = [(r[0], r[1]) for r in session.execute(query)]
     page, nxt = page_of(rows, limit, lambda r: r[0].id)
     return Page(data=[_sighting_out(s, c) for s, c in page], next_cursor=nxt)
@@ -356,13 +388,13 @@ def list_sightings(
     tags=["sightings"],
     **scoped("read"),
 )
-def get_sighting(request: Request, sighting_id: Id) -> One[SightingOut]:
+def get_sighting(request: Request, sighting_id: Id, who: Caller) -> One[SightingOut]:
     app = get_app(request)
     with app.db.session() as session:
         row = session.execute(
             select(Sighting, Content.cluster_id)
             .outerjoin(Content, Content.id == Sighting.content_id)
-            .where(Sighting.id == sighting_id)
+            .where(Sighting.id == sighting_id, sighting_filter(session, Viewer.of(who)))
         ).first()
     if row is None:
         raise ApiError(404, "not_found", f"no sighting {sighting_id}")
@@ -458,12 +490,13 @@ async def batch_sightings(
 @router.get(
     "/content/{content_id}", response_model=One[ContentOut], tags=["content"], **scoped("read")
 )
-def get_content(request: Request, content_id: Id) -> One[ContentOut]:
+def get_content(request: Request, content_id: Id, who: Caller) -> One[ContentOut]:
     """Metadata and signals of stored content (never the bytes)."""
     app = get_app(request)
+    viewer = Viewer.of(who)
     with app.db.session() as session:
         content = session.get(Content, content_id)
-        if content is None:
+        if content is None or not can_see_content(session, viewer, content_id):
             raise ApiError(404, "not_found", f"no content {content_id}")
         signals = list(
             session.scalars(
@@ -473,7 +506,7 @@ def get_content(request: Request, content_id: Id) -> One[ContentOut]:
         sightings = list(
             session.scalars(
                 select(Sighting.id)
-                .where(Sighting.content_id == content_id)
+                .where(Sighting.content_id == content_id, sighting_filter(session, viewer))
                 .order_by(Sighting.id)
                 .limit(1000)
             )
@@ -505,6 +538,7 @@ def get_content(request: Request, content_id: Id) -> One[ContentOut]:
 @router.get("/lookup", response_model=One[LookupOut], tags=["lookup"], **scoped("lookup"))
 def lookup_hash(
     request: Request,
+    who: Caller,
     signal_type: Annotated[str, Query(max_length=64, pattern=SAFE, examples=["pdq"])],
     value: Annotated[list[str], Query(min_length=1, max_length=16)],
     bank: Annotated[list[str] | None, Query(max_length=50, description="only these banks")] = None,
@@ -514,17 +548,17 @@ def lookup_hash(
         result = lookups(request).by_hash(signal_type, [v[:8192] for v in value], bank)
     except LookupFailed as exc:
         raise ApiError(400, "bad_signal", str(exc)) from exc
-    return One(data=_lookup_out(get_app(request), result))
+    return One(data=_lookup_out(get_app(request), result, Viewer.of(who)))
 
 
 @router.post("/lookup", response_model=One[LookupOut], tags=["lookup"], **scoped("lookup"))
-def lookup_hash_post(request: Request, body: LookupIn) -> One[LookupOut]:
+def lookup_hash_post(request: Request, body: LookupIn, who: Caller) -> One[LookupOut]:
     """As ``GET /lookup``, with the hash variants in a JSON body."""
     try:
         result = lookups(request).by_hash(body.signal_type, body.values, body.banks)
     except LookupFailed as exc:
         raise ApiError(400, "bad_signal", str(exc)) from exc
-    return One(data=_lookup_out(get_app(request), result))
+    return One(data=_lookup_out(get_app(request), result, Viewer.of(who)))
 
 
 @router.post("/lookup/file", response_model=One[FileLookupOut], tags=["lookup"], **scoped("lookup"))
@@ -547,7 +581,11 @@ async def lookup_file(
         with contextlib.suppress(OSError):
             path.unlink()
     return One(
-        data=FileLookupOut(kind=kind, results=[_lookup_out(app, r) for r in results], errors=errors)
+        data=FileLookupOut(
+            kind=kind,
+            results=[_lookup_out(app, r, Viewer.of(who)) for r in results],
+            errors=errors,
+        )
     )
 
 
@@ -715,8 +753,10 @@ def remove_entry(request: Request, name: BankName, entry_id: Id, who: Caller) ->
 
 
 # -- clusters -------------------------------------------------------------------------------
-def _cluster_summaries(app: App, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _cluster_summaries(app: App, ids: list[int], viewer: Viewer) -> dict[int, dict[str, Any]]:
+    """Counts over the sightings the viewer may see (others' copies are not counted)."""
     with app.db.session() as session:
+        seen = sighting_filter(session, viewer)
         rows = session.execute(
             select(
                 Content.cluster_id,
@@ -727,15 +767,15 @@ def _cluster_summaries(app: App, ids: list[int]) -> dict[int, dict[str, Any]]:
                 func.count(Sighting.removed_at),
                 func.count(Sighting.reupload_of_id),
             )
-            .outerjoin(Sighting, Sighting.content_id == Content.id)
-            .where(Content.cluster_id.in_(ids))
+            .join(Sighting, Sighting.content_id == Content.id)
+            .where(Content.cluster_id.in_(ids), seen)
             .group_by(Content.cluster_id)
         ).all()
         platforms: dict[int, set[str]] = {}
         for cid, key in session.execute(
             select(Content.cluster_id, Sighting.platform_key)
             .join(Sighting, Sighting.content_id == Content.id)
-            .where(Content.cluster_id.in_(ids))
+            .where(Content.cluster_id.in_(ids), seen)
             .distinct()
         ):
             if cid is not None and key:
@@ -774,6 +814,7 @@ def _cluster_out(c: Cluster, s: dict[str, Any]) -> dict[str, Any]:
 @router.get("/clusters", response_model=Page[ClusterOut], tags=["clusters"], **scoped("read"))
 def list_clusters(
     request: Request,
+    who: Caller,
     limit: Limit = 50,
     cursor: Cursor = None,
     known: bool | None = None,
@@ -786,10 +827,12 @@ def list_clusters(
         query = query.where(Cluster.id < after)
     if known is not None:
         query = query.where(Cluster.known.is_(known))
+    viewer = Viewer.of(who)
     with app.db.session() as session:
+        query = query.where(Cluster.id.in_(visible_cluster_ids(session, viewer)))
         rows = list(session.scalars(query))
     page, nxt = page_of(rows, limit, lambda c: c.id)
-    stats = _cluster_summaries(app, [c.id for c in page])
+    stats = _cluster_summaries(app, [c.id for c in page], viewer)
     return Page(
         data=[ClusterOut(**_cluster_out(c, stats.get(c.id, {}))) for c in page], next_cursor=nxt
     )
@@ -798,23 +841,24 @@ def list_clusters(
 @router.get(
     "/clusters/{cluster_id}", response_model=One[ClusterDetail], tags=["clusters"], **scoped("read")
 )
-def get_cluster(request: Request, cluster_id: Id) -> One[ClusterDetail]:
+def get_cluster(request: Request, cluster_id: Id, who: Caller) -> One[ClusterDetail]:
     """One piece of material: its copies across platforms in time order."""
     app = get_app(request)
+    viewer = Viewer.of(who)
     with app.db.session() as session:
         cluster = session.get(Cluster, cluster_id)
-        if cluster is None:
+        if cluster is None or not can_see_cluster(session, viewer, cluster_id):
             raise ApiError(404, "not_found", f"no cluster {cluster_id}")
         sightings = list(
             session.scalars(
                 select(Sighting)
                 .join(Content, Content.id == Sighting.content_id)
-                .where(Content.cluster_id == cluster_id)
+                .where(Content.cluster_id == cluster_id, sighting_filter(session, viewer))
                 .order_by(Sighting.seen_at, Sighting.id)
                 .limit(5000)
             )
         )
-    stats = _cluster_summaries(app, [cluster_id]).get(cluster_id, {})
+    stats = _cluster_summaries(app, [cluster_id], viewer).get(cluster_id, {})
     return One(
         data=ClusterDetail(
             **_cluster_out(cluster, stats),
@@ -825,11 +869,12 @@ def get_cluster(request: Request, cluster_id: Id) -> One[ClusterDetail]:
 
 # -- figures --------------------------------------------------------------------------------
 @router.get("/figures", response_model=Page[FigureOut], tags=["figures"], **scoped("figures"))
-def list_figures(request: Request) -> Page[FigureOut]:
-    """The dashboard's figures as tables (the same numbers as the charts and CSVs)."""
+def list_figures(request: Request, who: Caller) -> Page[FigureOut]:
+    """The dashboard's figures as tables (the same numbers as the charts and CSVs), counted
+    over the sightings the key's agency may see."""
     from takedown.web.figures import all_figures
 
-    figures = all_figures(get_app(request))
+    figures = all_figures(get_app(request), Viewer.of(who))
     return Page(
         data=[
             FigureOut(name=f.name, title=f.title, columns=f.columns, rows=f.rows) for f in figures

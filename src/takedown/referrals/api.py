@@ -14,10 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, decode_cursor, get_app, page_of, scoped
+from takedown.api.scope import Viewer, referral_filter, visible_ids
 from takedown.api.v1 import SAFE, Cursor, Limit, One, Page
 from takedown.app import App
 from takedown.referrals.machine import RESPONSES, IllegalTransition
@@ -97,10 +99,20 @@ class AnswerOut(BaseModel):
     items: list[dict[str, Any]]
 
 
+class BlockedOut(BaseModel):
+    reference: str
+    item_id: str
+    message: str = Field(description="deconfliction hit: contact <agency> (never a reason)")
+
+
 class SendOut(BaseModel):
     queued: int
     sent: int
     failed: int
+    blocked: list[BlockedOut] | None = Field(
+        default=None,
+        description="referrals held back by another agency's hold (present only when any)",
+    )
 
 
 def _with_conflict(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -130,30 +142,40 @@ def _out(r: Referral, items: int) -> dict[str, Any]:
     }
 
 
-def _visible(query: Any, who: Principal) -> Any:
-    """A platform's key sees only its own referrals."""
+def _visible(session: Session, query: Any, who: Principal) -> Any:
+    """A platform's key sees only its own referrals; an agency's key those with an item it
+    may see (see :mod:`takedown.api.scope`)."""
+    return query.where(referral_filter(session, Viewer.of(who)))
+
+
+def _item_filter(session: Session, who: Principal) -> Any:
+    """Items shown: all of a platform's own referral; an agency's visible sightings only."""
     if who.platform_key is not None:
-        return query.where(Referral.addressee_key == who.platform_key)
-    return query
+        return ReferralItem.id.is_not(None)
+    return ReferralItem.sighting_id.in_(visible_ids(session, Viewer.of(who)))
 
 
 def _listing(
     app: App, who: Principal, limit: int, cursor: str | None, state: str | None, to: str | None
 ) -> Page[ReferralOut]:
     after = decode_cursor(cursor)
-    query = _visible(select(Referral), who).order_by(Referral.id.desc()).limit(limit + 1)
-    if after is not None:
-        query = query.where(Referral.id < after)
-    if state is not None:
-        query = query.where(Referral.state == state)
-    if to is not None:
-        query = query.where(Referral.addressee_key == to)
     with app.db.session() as session:
+        query = (
+            _visible(session, select(Referral), who).order_by(Referral.id.desc()).limit(limit + 1)
+        )
+        if after is not None:
+            query = query.where(Referral.id < after)
+        if state is not None:
+            query = query.where(Referral.state == state)
+        if to is not None:
+            query = query.where(Referral.addressee_key == to)
         rows = list(session.scalars(query))
         counts = dict(
             session.execute(
                 select(ReferralItem.referral_id, func.count())
-                .where(ReferralItem.referral_id.in_([r.id for r in rows]))
+                .where(
+                    ReferralItem.referral_id.in_([r.id for r in rows]), _item_filter(session, who)
+                )
                 .group_by(ReferralItem.referral_id)
             ).all()
         )
@@ -192,14 +214,14 @@ def platform_referrals(
 def _detail(app: App, who: Principal, reference: str) -> ReferralDetail:
     with app.db.session() as session:
         referral = session.scalar(
-            _visible(select(Referral), who).where(Referral.reference == reference)
+            _visible(session, select(Referral), who).where(Referral.reference == reference)
         )
         if referral is None:
             raise ApiError(404, "not_found", f"no referral {reference!r}")
         items = list(
             session.scalars(
                 select(ReferralItem)
-                .where(ReferralItem.referral_id == referral.id)
+                .where(ReferralItem.referral_id == referral.id, _item_filter(session, who))
                 .order_by(ReferralItem.id)
             )
         )
@@ -274,7 +296,7 @@ def _answer(app: App, who: Principal, reference: str, body: AnswerIn) -> AnswerO
     source = "api" if who.platform_key is not None else "operator"
     with app.db.session() as session:
         referral = session.scalar(
-            _visible(select(Referral), who).where(Referral.reference == reference)
+            _visible(session, select(Referral), who).where(Referral.reference == reference)
         )
         if referral is None:
             raise ApiError(404, "not_found", f"no referral {reference!r}")
@@ -318,9 +340,45 @@ def answer_referral(
     return One(data=_answer(get_app(request), who, reference, body))
 
 
-@router.post("/referrals/send", response_model=One[SendOut], **scoped("referrals"))
-async def send_referrals(request: Request) -> One[SendOut]:
-    """Queue every unsent referral and send what is due now, through each addressee's channel.
+def _sendable(app: App, who: Principal) -> tuple[list[str], list[BlockedOut]]:
+    """The caller's unsent referrals, minus those touching another agency's hold (each
+    such attempt is a hit its owner is told of; the caller learns only whom to contact)."""
+    from takedown.ops.holds import check_referral
+
+    ready: list[str] = []
+    blocked: list[BlockedOut] = []
+    with app.db.session() as session:
+        unsent = list(
+            session.scalars(
+                _visible(session, select(Referral), who)
+                .where(Referral.state.in_(("drafted", "issued")))
+                .order_by(Referral.id)
+            )
+        )
+        for referral in unsent:
+            held = check_referral(
+                session, referral.id, agency_id=who.agency_id, actor=f"api-key:{who.key_id}"
+            )
+            if held:
+                blocked += [
+                    BlockedOut(reference=referral.reference, item_id=str(sid), message=b.message)
+                    for sid, b in sorted(held.items())
+                ]
+            else:
+                ready.append(referral.reference)
+    return ready, blocked
+
+
+@router.post(
+    "/referrals/send",
+    response_model=One[SendOut],
+    response_model_exclude_none=True,
+    **scoped("referrals"),
+)
+async def send_referrals(request: Request, who: Caller) -> One[SendOut]:
+    """Queue the caller's unsent referrals and send what is due now, through each addressee's
+    channel. A referral touching another agency's deconfliction hold is not queued: it is
+    listed in ``blocked`` with ``deconfliction hit: contact <agency>``.
 
     A channel that is down leaves its referrals pending (retried with backoff), never lost."""
     from takedown.referrals.outbox import ChannelError, queue, send_due
@@ -328,11 +386,24 @@ async def send_referrals(request: Request) -> One[SendOut]:
     app = get_app(request)
 
     def run() -> SendOut:
+        ready, blocked = _sendable(app, who)
         try:
-            queued = queue(app)
+            queued = queue(app, ready) if ready else 0
         except ChannelError as exc:
             raise ApiError(400, "channel", str(exc)) from exc
+        with app.db.session() as session:
+            mine = set(session.scalars(_visible(session, select(Referral.reference), who)))
         report = send_due(app)
-        return SendOut(queued=queued, sent=len(report.sent), failed=len(report.failed))
+        return SendOut(  # counts of the caller's referrals only
+            queued=queued,
+            sent=sum(1 for r in report.sent if _reference(r) in mine),
+            failed=sum(1 for r in report.failed if _reference(r) in mine),
+            blocked=blocked or None,
+        )
 
     return One(data=await run_in_threadpool(run))
+
+
+def _reference(entry: Any) -> str | None:
+    found = entry.get("reference") if isinstance(entry, dict) else None
+    return found if isinstance(found, str) else None

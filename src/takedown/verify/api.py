@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from takedown.api.common import decode_cursor, get_app, page_of, scoped
+from takedown.api.common import Caller, decode_cursor, get_app, page_of, scoped
+from takedown.api.scope import Viewer, visible_ids
 from takedown.api.v1 import Cursor, Limit, Page
 from takedown.verify.models import VerifyCheck
 
@@ -34,12 +35,14 @@ class CheckOut(BaseModel):
 @router.get("/checks", response_model=Page[CheckOut], **scoped("figures"))
 def list_checks(
     request: Request,
+    who: Caller,
     limit: Limit = 50,
     cursor: Cursor = None,
     sighting_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     outcome: Annotated[str | None, Query(pattern="^(" + "|".join(OUTCOMES) + ")$")] = None,
 ) -> Page[CheckOut]:
-    """Checks, newest first: live, removed (with the vantage point), unreachable, unknown."""
+    """Checks, newest first: live, removed (with the vantage point), unreachable, unknown;
+    only of the sightings the key's agency may see."""
     app = get_app(request)
     after = decode_cursor(cursor)
     query = select(VerifyCheck).order_by(VerifyCheck.id.desc()).limit(limit + 1)
@@ -50,6 +53,7 @@ def list_checks(
     if outcome is not None:
         query = query.where(VerifyCheck.outcome == outcome)
     with app.db.session() as session:
+        query = query.where(VerifyCheck.sighting_id.in_(visible_ids(session, Viewer.of(who))))
         rows = list(session.scalars(query))
         page, nxt = page_of(rows, limit, lambda c: c.id)
         data = [

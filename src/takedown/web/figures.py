@@ -14,12 +14,15 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from takedown.app import App
 from takedown.store.models import Sighting
+
+if TYPE_CHECKING:
+    from takedown.api.scope import Viewer
 
 #: Survival curve sample points (hours after being seen).
 SURVIVAL_HOURS = (0, 1, 2, 4, 8, 12, 24, 48, 72, 120, 168, 336, 720)
@@ -63,19 +66,24 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
-def _rows(app: App) -> list[tuple[str, str, datetime | None, datetime | None, int | None]]:
+def _rows(
+    app: App, viewer: Viewer | None = None
+) -> list[tuple[str, str, datetime | None, datetime | None, int | None]]:
+    from takedown.api.scope import sighting_filter
+
     with app.db.session() as session:
+        query = select(
+            Sighting.platform_key,
+            Sighting.language,
+            Sighting.seen_at,
+            Sighting.removed_at,
+            Sighting.reupload_of_id,
+        )
+        if viewer is not None:
+            query = query.where(sighting_filter(session, viewer))
         return [
             (p or "unknown", lang or "unknown", seen, removed, reup)
-            for p, lang, seen, removed, reup in session.execute(
-                select(
-                    Sighting.platform_key,
-                    Sighting.language,
-                    Sighting.seen_at,
-                    Sighting.removed_at,
-                    Sighting.reupload_of_id,
-                )
-            )
+            for p, lang, seen, removed, reup in session.execute(query)
         ]
 
 
@@ -102,8 +110,8 @@ def _survival(durations: list[tuple[float, bool]]) -> list[tuple[float, float]]:
     return out
 
 
-def store_figures(app: App) -> list[Figure]:
-    rows = _rows(app)
+def store_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
+    rows = _rows(app, viewer)
     now = datetime.now(UTC)
     by_platform = Counter(r[0] for r in rows)
     top = [p for p, _n in by_platform.most_common(TOP_PLATFORMS)]
@@ -243,13 +251,54 @@ def referral_figures(groups: list[Any]) -> list[Figure]:
     ]
 
 
-def all_figures(app: App) -> list[Figure]:
+@dataclass
+class _Group:
+    key: str
+    referred: int = 0
+    times: list[float] = field(default_factory=list)
+
+
+def scoped_referral_groups(app: App, viewer: Viewer) -> list[_Group]:
+    """Per platform: the viewer's referred sightings and their seconds from first sending to
+    removal (the same measure as ``takedown.referrals.figures.compute``, over what the viewer
+    may see)."""
+    from takedown.api.scope import sighting_filter
+    from takedown.referrals.models import Referral, ReferralItem
+
+    groups: dict[str, _Group] = {}
+    with app.db.session() as session:
+        first = (
+            select(ReferralItem.sighting_id, func.min(Referral.sent_at).label("sent_at"))
+            .join(Referral, Referral.id == ReferralItem.referral_id)
+            .where(Referral.sent_at.is_not(None))
+            .group_by(ReferralItem.sighting_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Sighting.platform_key, Sighting.removed_at, first.c.sent_at)
+            .join(first, first.c.sighting_id == Sighting.id)
+            .where(sighting_filter(session, viewer))
+        )
+        for platform, removed_at, sent_at in rows:
+            group = groups.setdefault(platform or "(none)", _Group(platform or "(none)"))
+            group.referred += 1
+            if removed_at is not None:
+                group.times.append(max((removed_at - sent_at).total_seconds(), 0.0))
+    return sorted(groups.values(), key=lambda g: (-g.referred, g.key))
+
+
+def all_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
     """The store's figures; where referrals exist, removal times are counted from the referral.
 
     Uses ``takedown.referrals.figures``: ``dashboard_figures(app)`` (ready-made figures) if it
-    has it, else ``compute(app)`` (per-platform groups, see :func:`referral_figures`).
+    has it, else ``compute(app)`` (per-platform groups, see :func:`referral_figures`). With a
+    ``viewer`` (every face passes one), only the sightings it may see are counted.
     """
-    figures = store_figures(app)
+    figures = store_figures(app, viewer)
+    if viewer is not None:
+        scoped = scoped_referral_groups(app, viewer)
+        extra = {f.name: f for f in referral_figures(scoped)} if scoped else {}
+        return [extra.pop(f.name, f) for f in figures] + list(extra.values())
     try:
         module = importlib.import_module(REFERRAL_FIGURES)
     except ImportError:
@@ -266,8 +315,8 @@ def all_figures(app: App) -> list[Figure]:
     return [extra.pop(f.name, f) for f in figures] + list(extra.values())
 
 
-def figure(app: App, name: str) -> Figure | None:
-    for item in all_figures(app):
+def figure(app: App, name: str, viewer: Viewer | None = None) -> Figure | None:
+    for item in all_figures(app, viewer):
         if item.name == name:
             return item
     return None

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.app import App
 from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
+
+if TYPE_CHECKING:
+    from takedown.api.scope import Viewer
 
 DECISIONS = {
     "refer": "Refer",
@@ -95,11 +98,33 @@ def score(
     return round(sum(parts.values()), 2), parts
 
 
-def evidence_for(app: App, content_ids: list[int]) -> dict[int, list[Evidence]]:
+def evidence_for(
+    app: App, content_ids: list[int], viewer: Viewer | None = None
+) -> dict[int, list[Evidence]]:
+    """Bank hits (shared) and earlier copies; with a ``viewer``, only copies it may see."""
+    from takedown.api.scope import visible_content_ids
+
     out: dict[int, list[Evidence]] = {}
     if not content_ids:
         return out
     with app.db.session() as session:
+        seen: set[int] | None = None
+        if viewer is not None:
+            others = {
+                m.other_content_id
+                for m in session.scalars(
+                    select(Match).where(
+                        Match.content_id.in_(content_ids), Match.other_content_id.is_not(None)
+                    )
+                )
+            }
+            seen = set(
+                session.scalars(
+                    visible_content_ids(session, viewer).where(
+                        Sighting.content_id.in_(sorted(o for o in others if o is not None))
+                    )
+                )
+            )
         rows = session.execute(
             select(Match, BankEntry, Bank)
             .outerjoin(BankEntry, BankEntry.id == Match.bank_entry_id)
@@ -122,6 +147,8 @@ def evidence_for(app: App, content_ids: list[int]) -> dict[int, list[Evidence]]:
                 entry_value=entry.value,
             )
         else:
+            if seen is not None and match.other_content_id not in seen:
+                continue  # a copy the viewer may not see: not even its id is shown
             item = Evidence(
                 "copy", match.distance, match.signal_type, other_content_id=match.other_content_id
             )
@@ -129,7 +156,10 @@ def evidence_for(app: App, content_ids: list[int]) -> dict[int, list[Evidence]]:
     return out
 
 
-def review_queue(app: App, limit: int = 50) -> list[QueueItem]:
+def review_queue(app: App, limit: int = 50, viewer: Viewer | None = None) -> list[QueueItem]:
+    """Undecided sightings by priority; with a ``viewer``, only those it may see."""
+    from takedown.api.scope import sighting_filter
+
     with app.db.session() as session:
         decided = {
             sid: (decision, user)
@@ -140,15 +170,15 @@ def review_queue(app: App, limit: int = 50) -> list[QueueItem]:
             )
         }
         closed = {sid for sid, (d, _u) in decided.items() if d in CLOSING}
-        fetched = [
-            (r[0], r[1])
-            for r in session.execute(
-                select(Sighting, Content)
-                .outerjoin(Content, Content.id == Sighting.content_id)
-                .order_by(Sighting.id.desc())
-                .limit(WINDOW)
-            )
-        ]
+        query = (
+            select(Sighting, Content)
+            .outerjoin(Content, Content.id == Sighting.content_id)
+            .order_by(Sighting.id.desc())
+            .limit(WINDOW)
+        )
+        if viewer is not None:
+            query = query.where(sighting_filter(session, viewer))
+        fetched = [(r[0], r[1]) for r in session.execute(query)]
         flags: dict[int, list[str]] = {}
         for sid, _decision, user in session.execute(
             select(ApiReviewDecision.sighting_id, ApiReviewDecision.decision, ApiUser.username)
@@ -157,7 +187,7 @@ def review_queue(app: App, limit: int = 50) -> list[QueueItem]:
         ):
             flags.setdefault(sid, []).append(user or "?")
     rows = [(s, c) for s, c in fetched if s.id not in closed]
-    evidence = evidence_for(app, [c.id for _s, c in rows if c is not None])
+    evidence = evidence_for(app, [c.id for _s, c in rows if c is not None], viewer)
     items = []
     for s, c in rows:
         found = evidence.get(c.id, []) if c is not None else []

@@ -14,16 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from takedown.api.auth import (
-    REFERRING_ROLES,
-    ROLE_ALIASES,
     WebUser,
     authenticate_user,
     end_session,
@@ -31,10 +29,20 @@ from takedown.api.auth import (
     start_session,
 )
 from takedown.api.models import ApiReviewDecision, ApiUser
+from takedown.api.scope import (
+    Viewer,
+    can_see_cluster,
+    can_see_content,
+    can_see_sighting,
+    referral_filter,
+    sighting_filter,
+    visible_ids,
+)
 from takedown.app import App
-from takedown.referrals.board import board, listing
+from takedown.ops.agencies import allowed
+from takedown.referrals.board import OPEN, UNSENT, listing
 from takedown.referrals.machine import KINDS
-from takedown.referrals.models import ReferralItem
+from takedown.referrals.models import Referral, ReferralItem
 from takedown.referrals.outbox import ChannelError, send_due
 from takedown.referrals.outbox import queue as queue_referrals
 from takedown.referrals.routing import draft
@@ -92,6 +100,16 @@ def web_user(request: Request) -> WebUser:
 
 
 User = Annotated[WebUser, Depends(web_user)]
+
+
+def viewer_of(user: WebUser) -> Viewer:
+    return Viewer(user.agency_id, None, user.username)
+
+
+def not_found(request: Request, user: WebUser, what: str = "No such page.") -> HTMLResponse:
+    response = page(request, "error.html", user, message=what, title="Not found")
+    response.status_code = 404
+    return response
 
 
 def check_csrf(user: WebUser, token: str) -> None:
@@ -184,7 +202,7 @@ def _text_of(app: App, content: Content | None) -> str | None:
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, user: User) -> HTMLResponse:
     app = _app(request)
-    items = review_queue(app)
+    items = review_queue(app, viewer=viewer_of(user))
     texts = {i.sighting.id: _text_of(app, i.content) for i in items}
     return page(request, "queue.html", user, items=items, texts=texts, title="Review queue")
 
@@ -203,7 +221,7 @@ def decide(
         return HTMLResponse("unknown decision", status_code=400)
     app = _app(request)
     with app.db.session() as session:
-        if session.get(Sighting, sighting_id) is None:
+        if not can_see_sighting(session, viewer_of(user), sighting_id):
             return HTMLResponse("no such sighting", status_code=404)
         asked = set(
             session.scalars(
@@ -232,14 +250,15 @@ def decide(
 @router.get("/material/{cluster_id}", response_class=HTMLResponse)
 def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
     app = _app(request)
+    viewer = viewer_of(user)
     with app.db.session() as session:
         cluster = session.get(Cluster, cluster_id)
-        if cluster is None:
-            return page(request, "error.html", user, message="No such material.", title="Not found")
+        if cluster is None or not can_see_cluster(session, viewer, cluster_id):
+            return not_found(request, user, "No such material.")
         rows = session.execute(
             select(Sighting, Content)
             .join(Content, Content.id == Sighting.content_id)
-            .where(Content.cluster_id == cluster_id)
+            .where(Content.cluster_id == cluster_id, sighting_filter(session, viewer))
             .order_by(Sighting.seen_at, Sighting.id)
             .limit(5000)
         ).all()
@@ -286,7 +305,10 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
 @router.get("/material/{cluster_id}/timeline.svg", response_model=None)
 def material_timeline(request: Request, cluster_id: Id, user: User) -> Response:
     app = _app(request)
+    viewer = viewer_of(user)
     with app.db.session() as session:
+        if not can_see_cluster(session, viewer, cluster_id):
+            return Response("no such material", status_code=404, media_type="text/plain")
         rows = session.execute(
             select(
                 Sighting.platform_key,
@@ -295,7 +317,11 @@ def material_timeline(request: Request, cluster_id: Id, user: User) -> Response:
                 Sighting.reupload_of_id,
             )
             .join(Content, Content.id == Sighting.content_id)
-            .where(Content.cluster_id == cluster_id, Sighting.seen_at.is_not(None))
+            .where(
+                Content.cluster_id == cluster_id,
+                Sighting.seen_at.is_not(None),
+                sighting_filter(session, viewer),
+            )
             .limit(5000)
         ).all()
     items: list[tuple[str, float, str]] = []
@@ -321,8 +347,12 @@ def _svg(body: str) -> Response:
 
 
 # -- referrals board ------------------------------------------------------------------------
-def _decided_unreferred(app: App) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Sightings reviewers decided to refer that are in no referral yet, per platform."""
+def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Sightings reviewers decided to refer that are in no referral yet, per platform; each
+    held by another agency's deconfliction hold carries ``blocked`` ("deconfliction hit:
+    contact <agency>", never the hold's reason)."""
+    from takedown.ops.holds import check
+
     out: dict[str, list[dict[str, Any]]] = {}
     with app.db.session() as session:
         referred = select(ReferralItem.sighting_id)
@@ -330,30 +360,87 @@ def _decided_unreferred(app: App) -> list[tuple[str, list[dict[str, Any]]]]:
             select(ApiReviewDecision, Sighting, ApiUser.username)
             .join(Sighting, Sighting.id == ApiReviewDecision.sighting_id)
             .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
-            .where(ApiReviewDecision.decision == "refer", Sighting.id.not_in(referred))
+            .where(
+                ApiReviewDecision.decision == "refer",
+                Sighting.id.not_in(referred),
+                sighting_filter(session, viewer),
+            )
             .order_by(ApiReviewDecision.at.desc())
             .limit(2000)
         ):
             rows = out.setdefault(s.platform_key or "unknown", [])
             if all(r["sighting"].id != s.id for r in rows):
-                rows.append({"decision": decision, "sighting": s, "by": who})
+                rows.append({"decision": decision, "sighting": s, "by": who, "blocked": None})
+        sightings = [r["sighting"] for rows in out.values() for r in rows]
+        held = check(session, sightings, agency_id=viewer.agency_id, record_hits=False)
+        for rows in out.values():
+            for r in rows:
+                found = held.get(r["sighting"].id)
+                r["blocked"] = found.message if found else None
     return sorted(out.items())
 
 
+def _referrals_of(app: App, viewer: Viewer) -> list[dict[str, Any]]:
+    """The referrals the viewer may see, with counts of the items it may see."""
+    with app.db.session() as session:
+        mine = set(
+            session.scalars(select(Referral.reference).where(referral_filter(session, viewer)))
+        )
+        counts = dict(
+            session.execute(
+                select(Referral.reference, func.count())
+                .join(ReferralItem, ReferralItem.referral_id == Referral.id)
+                .where(ReferralItem.sighting_id.in_(visible_ids(session, viewer)))
+                .group_by(Referral.reference)
+            ).all()
+        )
+    rows = [r for r in listing(app, limit=100_000) if r["reference"] in mine]
+    for r in rows:
+        r["items"] = counts.get(r["reference"], 0)
+    return rows
+
+
+def _board_of(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Per addressee: pending, overdue (removal orders past their deadline), answered."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        row = out.setdefault(
+            r["addressee"],
+            {"addressee": r["addressee_name"], "pending": 0, "overdue": 0, "answered": 0},
+        )
+        if r["state"] in UNSENT or r["state"] in OPEN:
+            row["pending"] += 1
+        else:
+            row["answered"] += 1
+        deadline = r["deadline"]
+        if deadline is not None and deadline < now and r["state"] in ("sent", "received"):
+            row["overdue"] += 1
+    return [out[k] for k in sorted(out)]
+
+
 @router.get("/referrals", response_class=HTMLResponse)
-def referrals_board(request: Request, user: User, sent: str | None = None) -> HTMLResponse:
+def referrals_board(
+    request: Request,
+    user: User,
+    sent: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+    held: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+) -> HTMLResponse:
     """Per addressee: pending, overdue (removal orders past their hour), answered; every
     referral with its state; and what reviewers decided to refer, ready to send."""
     app = _app(request)
+    viewer = viewer_of(user)
+    now = datetime.now(UTC)
+    referrals = _referrals_of(app, viewer)
     return page(
         request,
         "referrals.html",
         user,
-        board=list(board(app)),
-        referrals=listing(app, limit=300),
-        to_refer=_decided_unreferred(app),
-        now=datetime.now(UTC),
+        board=_board_of(referrals, now),
+        referrals=referrals[:300],
+        to_refer=_decided_unreferred(app, viewer),
+        now=now,
         sent=sent,
+        held=held,
         title="Referrals",
     )
 
@@ -368,12 +455,20 @@ def send_decided(
 ) -> Response:
     """Draft referrals (or removal orders) for the items decided "refer" and send them."""
     check_csrf(user, csrf)
-    if ROLE_ALIASES.get(user.role, user.role) not in REFERRING_ROLES:
+    if not allowed(user.role, "refer"):
         return HTMLResponse("your role cannot send referrals", status_code=403)
     app = _app(request)
-    ids = [r["sighting"].id for _p, rows in _decided_unreferred(app) for r in rows]
+    viewer = viewer_of(user)
+    ids = [r["sighting"].id for _p, rows in _decided_unreferred(app, viewer) for r in rows]
     kind = KINDS[1] if order == "yes" else KINDS[0]
-    routed = draft(app, kind=kind, basis=basis.strip() or None, actor=user.username, only=ids)
+    routed = draft(
+        app,
+        kind=kind,
+        basis=basis.strip() or None,
+        actor=user.username,
+        agency_id=user.agency_id,
+        only=ids,
+    )
     references = [r.reference for r in routed.drafted]
     sent = 0
     if references:
@@ -382,13 +477,14 @@ def send_decided(
         except ChannelError as exc:
             return PlainTextResponse(f"cannot send: {inert(str(exc), 500)}", status_code=409)
         sent = len(send_due(app).sent)
-    return RedirectResponse(f"/referrals?sent={sent}", status_code=303)
+    held = f"&held={len(routed.blocked)}" if routed.blocked else ""
+    return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)
 
 
 # -- dashboard ------------------------------------------------------------------------------
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, user: User) -> HTMLResponse:
-    figures = all_figures(_app(request))
+    figures = all_figures(_app(request), viewer_of(user))
     return page(request, "dashboard.html", user, figures=figures, title="Dashboard")
 
 
@@ -398,7 +494,7 @@ def chart(
     user: User,
     name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")],
 ) -> Response:
-    found = figure(_app(request), name)
+    found = figure(_app(request), name, viewer_of(user))
     if found is None:
         return Response("no such chart", status_code=404, media_type="text/plain")
     return _svg(svg.render(found))
@@ -410,7 +506,7 @@ def chart_csv(
     user: User,
     name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")],
 ) -> Response:
-    found = figure(_app(request), name)
+    found = figure(_app(request), name, viewer_of(user))
     if found is None:
         return Response("no such chart", status_code=404, media_type="text/plain")
     return Response(
@@ -430,6 +526,8 @@ def media(request: Request, content_id: Id, user: User) -> Response:
     app = _app(request)
     with app.db.session() as session:
         content = session.get(Content, content_id)
+        if content is not None and not can_see_content(session, viewer_of(user), content_id):
+            content = None
     if content is None or content.purged_at is not None or content.kind not in ("image", "video"):
         return Response("no such media", status_code=404, media_type="text/plain")
     media_type = content.media_type.split(";")[0].strip().lower()
