@@ -139,3 +139,29 @@ def test_match_text_reports_aligned_sentences_of_earlier_copies(app: App) -> Non
     (pairs,) = evidence.values()
     assert len(pairs) == 4 and pairs[0]["a"].startswith("Torrential")
     assert pairs[0]["b"].startswith("Heavy rain")
+
+
+def test_detected_language_fills_sightings_that_carry_none(app: App, tmp_path: Path) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from takedown.evidence.ingest import Ingestor
+    from takedown.matching.pipeline import process_new_content
+    from takedown.store.models import Sighting
+
+    rows = [
+        {"url": "https://t.me/s/chan/1", "text": "Сегодня вечером в городе прошёл сильный дождь."},
+        {
+            "url": "https://t.me/s/chan/2",
+            "text": "Aujourd'hui, une forte pluie est tombée sur la ville ce soir.",
+            "language": "de",  # what the reporter said is kept
+        },
+    ]
+    source = tmp_path / "posts.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    report = Ingestor(app).ingest(source)
+    process_new_content(app, report.new_content_ids)
+    with app.db.session() as session:
+        found = {u: lang for u, lang in session.execute(select(Sighting.url, Sighting.language))}
+    assert found == {"https://t.me/s/chan/1": "ru", "https://t.me/s/chan/2": "de"}

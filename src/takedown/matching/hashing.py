@@ -13,7 +13,7 @@ from takedown.jobs import task
 from takedown.plugins import signal_types
 from takedown.signals.base import SignalError, SignalType, SignalValue
 from takedown.store.blobs import BlobError
-from takedown.store.models import Content, Signal
+from takedown.store.models import Content, Sighting, Signal
 from takedown.store.upsert import insert_ignore
 
 
@@ -87,11 +87,27 @@ def compute_signals(app: App, content_ids: Sequence[int]) -> HashReport:
                     signals_error=message,
                 )
             )
+            language = _language(values)
+            if language is not None:  # detected offline; what a reporter said is kept
+                conn.execute(
+                    update(Sighting)
+                    .where(Sighting.content_id == content_id, Sighting.language.is_(None))
+                    .values(language=language)
+                )
         report.hashed += 1
         report.signals += len(signal_rows)
         if message:
             report.failed[content_id] = message
     return report
+
+
+def _language(values: Sequence[SignalValue]) -> str | None:
+    """The language a signal type detected in the content (``meta["lang"]``), if any."""
+    for value in values:
+        code = value.meta.get("lang")
+        if code and code != "und" and len(code) <= 16:
+            return code
+    return None
 
 
 @task("signals.compute")
