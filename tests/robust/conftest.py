@@ -1,4 +1,5 @@
-"""Synthetic pictures for the robustness tests (no real material)."""
+"""Pictures for the robustness tests: synthetic posters, and one public-domain photo that ships
+inside scikit-image's wheel (NASA's astronaut portrait), loaded offline."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import random
 
 import pytest
+import skimage.data
 from PIL import Image
 
 from takedown.demo.media import outlets, poster
@@ -30,3 +32,9 @@ def original() -> Image.Image:
 @pytest.fixture(scope="session")
 def unrelated() -> list[Image.Image]:
     return [picture(seed) for seed in range(10, 16)]
+
+
+@pytest.fixture(scope="session")
+def photo() -> Image.Image:
+    """A photo (crops keep enough of its texture; see docs/robustness.md for posters)."""
+    return Image.fromarray(skimage.data.astronaut()).resize((480, 480))

@@ -11,9 +11,9 @@ from takedown.robust import edits
 from tests.cli.test_commands import run
 
 
-def test_match_shows_keypoint_evidence_beside_pdq(tmp_path: Path, original: Image.Image) -> None:
-    original.save(tmp_path / "original.png")
-    edits.crop(original, 0.2).save(tmp_path / "crop.png")
+def test_match_shows_keypoint_evidence_beside_pdq(tmp_path: Path, photo: Image.Image) -> None:
+    photo.save(tmp_path / "original.png")
+    edits.crop(photo, 0.2).save(tmp_path / "crop.png")
     hashed = json.loads(run(tmp_path, "hash", str(tmp_path / "original.png"), "--json").stdout)
     values = {
         s["signal_type"]: s["value"] for s in hashed["files"][0]["signals"] if not s["variant"]

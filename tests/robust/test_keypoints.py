@@ -14,7 +14,13 @@ from takedown.robust import edits
 from takedown.robust.features import KEEP, decode, encode, extract
 from takedown.robust.index import KeypointIndex
 from takedown.robust.signal import KeypointSignal, join, signature_of_image
-from takedown.robust.verify import MIN_INLIERS, verify
+from takedown.robust.verify import (
+    MIN_COVERAGE,
+    MIN_INLIERS,
+    STRONG_INLIERS,
+    Evidence,
+    verify,
+)
 from takedown.signals.base import InvalidSignal, UnhashableContent
 from tests.robust.conftest import png
 from tests.signals.contract import check_signal_type
@@ -37,28 +43,39 @@ def test_the_signal_type_passes_the_shared_contract() -> None:
     check_signal_type(SIGNAL)
 
 
+CASES = {
+    "crop10": (lambda im: edits.crop(im, 0.10), 0.0),
+    "crop20": (lambda im: edits.crop(im, 0.20), 0.0),
+    "rotate10": (lambda im: edits.rotate(im, 10), 10.0),
+    "caption": (edits.caption, 0.0),
+}
+
+
 @pytest.mark.parametrize(
-    ("edit", "rotation"),
+    ("source", "case"),
     [
-        (lambda im: edits.crop(im, 0.20), 0.0),
-        (lambda im: edits.rotate(im, 10), 10.0),
-        (edits.caption, 0.0),
+        ("photo", "crop20"),
+        ("photo", "rotate10"),
+        ("photo", "caption"),
+        ("original", "crop10"),
+        ("original", "rotate10"),
+        ("original", "caption"),
     ],
-    ids=["crop20", "rotate10", "caption"],
 )
 def test_finds_edited_copies_with_their_evidence(
-    original: Image.Image, edit: object, rotation: float
+    request: pytest.FixtureRequest, source: str, case: str
 ) -> None:
-    copy = edit(original)  # type: ignore[operator]
-    evidence = verify(query_of(copy), bank_of(original))
+    image: Image.Image = request.getfixturevalue(source)
+    edit, rotation = CASES[case]
+    evidence = verify(query_of(edit(image)), bank_of(image))
     assert evidence.matched and evidence.inliers >= MIN_INLIERS
     assert evidence.pairs >= evidence.inliers
     assert abs(evidence.rotation_deg - rotation) < 2.0
     assert set(evidence.to_dict()) >= {"inliers", "pairs", "scale", "rotation_deg", "tx", "ty"}
 
 
-def test_crop_shows_as_an_enlargement(original: Image.Image) -> None:
-    evidence = verify(query_of(edits.crop(original, 0.2)), bank_of(original))
+def test_crop_shows_as_an_enlargement(photo: Image.Image) -> None:
+    evidence = verify(query_of(edits.crop(photo, 0.2)), bank_of(photo))
     # The crop fills the working image: mapped back onto the original it shrinks by ~0.8.
     assert 0.72 <= evidence.scale <= 0.88
 
@@ -91,7 +108,7 @@ def test_values_round_trip_and_fit_the_btree_limit(original: Image.Image) -> Non
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: "kp1:" + b.hex()))
+@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: "kp2:" + b.hex()))
 def test_malformed_values_are_refused_cleanly(text: str) -> None:
     try:
         SIGNAL.validate(text)
@@ -143,3 +160,13 @@ def test_extract_handles_grey_and_alpha_arrays(original: Image.Image) -> None:
     assert len(extract(grey)[0]) == len(extract(rgba)[0]) == KEEP
     sig = signature_of_image(original.convert("P"), keep=KEEP)
     assert len(decode(encode(sig))) == len(sig)
+
+
+def test_few_inliers_on_a_small_patch_are_not_a_match() -> None:
+    def evidence(inliers: int, coverage: float) -> Evidence:
+        return Evidence(inliers + 4, inliers, 168, 56, 1.0, 0.0, 0.0, 0.0, 0.8, coverage, 0, 0.3)
+
+    assert not evidence(MIN_INLIERS, MIN_COVERAGE / 2).matched  # a logo and a title line
+    assert evidence(MIN_INLIERS, MIN_COVERAGE).matched
+    assert evidence(STRONG_INLIERS, MIN_COVERAGE / 2).matched
+    assert not evidence(MIN_INLIERS - 1, 0.5).matched

@@ -36,8 +36,9 @@ def keypoint_value(image: Image.Image) -> str:
 
 
 def test_cropped_copy_matches_a_keypoint_bank_entry_with_its_own_score(
-    app: App, original: Image.Image, unrelated: list[Image.Image]
+    app: App, photo: Image.Image, unrelated: list[Image.Image]
 ) -> None:
+    original = photo
     banks.create_bank(app, "partner")
     rows = [BankRow("orig", "keypoints", keypoint_value(original), labels={"outlet": "X"})]
     rows += [BankRow(f"u{i}", "keypoints", keypoint_value(im)) for i, im in enumerate(unrelated)]

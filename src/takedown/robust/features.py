@@ -5,10 +5,10 @@ side is ``WORK_SIDE`` pixels, ORB finds up to ``DETECT`` keypoints, and ``KEEP``
 kept, spread over a ``GRID`` x ``GRID`` grid (strongest first in each cell, cells in turn) so
 that a crop or a caption bar never removes all of them.
 
-Serialised value: ``"kp1:"`` + base85 of a 5-byte header (version, width and height of the
+Serialised value: ``"kp2:"`` + base64 of a 5-byte header (version, width and height of the
 working image as big-endian uint16) and one 34-byte record per keypoint (x and y quantised to
 0-255 across the working image, then the 32-byte ORB descriptor). With ``KEEP = 56`` a value
-is at most 2,389 characters: small enough for the B-tree indexes on ``signal.value`` and
+is at most 2,552 characters: small enough for the B-tree indexes on ``signal.value`` and
 ``bank_entry.value`` (PostgreSQL refuses index rows over 2,704 bytes).
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +27,15 @@ import numpy.typing as npt
 
 from takedown.robust.trim import TrimBox, grey, trim
 
-PREFIX = "kp1:"
-VERSION = 1
+PREFIX = "kp2:"
+VERSION = 2
 WORK_SIDE = 320
-DETECT = 400
+DETECT = 700
 KEEP = 56
 GRID = 4
+#: FAST corner threshold: higher ignores sensor and JPEG noise.
+FAST_THRESHOLD = 8
+LEVELS = 5
 #: Images with a working side under this have too few pixels for keypoints.
 MIN_SIDE = 32
 
@@ -56,39 +60,47 @@ class Signature:
         return int(self.points.shape[0])
 
 
+def words(descriptors: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:
+    """N x 4 64-bit words of N x 32-byte descriptors (for popcounts)."""
+    out: npt.NDArray[np.uint64] = np.ascontiguousarray(descriptors, dtype=np.uint8).view(np.uint64)
+    return out.reshape(-1, 4)
+
+
 def _orb() -> Any:
     return cv2.ORB_create(  # type: ignore[attr-defined]
         nfeatures=DETECT,
         scaleFactor=1.2,
-        nlevels=5,
+        nlevels=LEVELS,
         edgeThreshold=19,
         patchSize=31,
-        fastThreshold=8,
+        fastThreshold=FAST_THRESHOLD,
     )
 
 
-def _spread(keypoints: list[cv2.KeyPoint], width: int, height: int, keep: int) -> list[int]:
-    """Indexes of up to ``keep`` keypoints, taken in turn from a GRID x GRID grid of cells."""
-    cells: dict[int, list[int]] = {}
-    order = sorted(range(len(keypoints)), key=lambda i: -keypoints[i].response)
-    for i in order:
-        x, y = keypoints[i].pt
-        cell = min(GRID - 1, int(y * GRID / height)) * GRID + min(GRID - 1, int(x * GRID / width))
-        cells.setdefault(cell, []).append(i)
-    chosen: list[int] = []
-    depth = 0
-    while len(chosen) < keep:
-        added = False
-        for members in cells.values():
-            if depth < len(members):
-                chosen.append(members[depth])
-                added = True
-                if len(chosen) == keep:
-                    break
-        if not added:
-            break
-        depth += 1
-    return chosen
+def _spread(keypoints: Sequence[cv2.KeyPoint], width: int, height: int, keep: int) -> list[int]:
+    """Indexes of up to ``keep`` keypoints, taken in turn from a GRID x GRID grid of cells.
+
+    Round ``r`` takes the ``r``-th strongest keypoint of every cell that has one, cells in the
+    order of their strongest keypoint; rounds go on until ``keep`` are taken.
+    """
+    if not keypoints:
+        return []
+    points = cv2.KeyPoint_convert(keypoints).reshape(-1, 2)  # type: ignore[attr-defined]
+    response = np.array([k.response for k in keypoints], dtype=np.float32)
+    col = np.minimum(GRID - 1, (points[:, 0] * GRID / width).astype(np.int64))
+    row = np.minimum(GRID - 1, (points[:, 1] * GRID / height).astype(np.int64))
+    order = np.argsort(-response, kind="stable")
+    cell = (row * GRID + col)[order]
+    # Rank of each keypoint within its cell (0 = strongest) and each cell's priority.
+    by_cell = np.argsort(cell, kind="stable")
+    sorted_cells = cell[by_cell]
+    starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    rank = np.empty_like(cell)
+    rank[by_cell] = np.arange(cell.size) - starts
+    first_seen = np.full(GRID * GRID, cell.size, dtype=np.int64)
+    np.minimum.at(first_seen, cell, np.arange(cell.size))
+    chosen = np.lexsort((first_seen[cell], rank))[:keep]
+    return [int(i) for i in order[chosen]]
 
 
 def prepare(array: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint8], TrimBox]:
@@ -117,12 +129,14 @@ def extract(array: npt.NDArray[np.generic], keep: int = KEEP) -> tuple[Signature
         return Signature(
             width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
         ), box
+    # Detect more than we keep, then keep a spread few: text and logos have the strongest
+    # corners and would otherwise take every keypoint.
     keypoints, descriptors = _orb().detectAndCompute(work, None)
     if descriptors is None or not keypoints:
         return Signature(
             width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
         ), box
-    chosen = _spread(list(keypoints), width, height, keep)
+    chosen = _spread(keypoints, width, height, keep)
     points = np.array([keypoints[i].pt for i in chosen], dtype=np.float32).reshape(-1, 2)
     return Signature(width, height, points, np.ascontiguousarray(descriptors[chosen])), box
 
@@ -136,7 +150,7 @@ def encode(sig: Signature) -> str:
     records[:, 0] = qx.astype(np.uint8)
     records[:, 1] = qy.astype(np.uint8)
     records[:, 2:] = sig.descriptors
-    return PREFIX + base64.b85encode(header + records.tobytes()).decode("ascii")
+    return PREFIX + base64.b64encode(header + records.tobytes()).decode("ascii")
 
 
 def decode(value: str) -> Signature:
@@ -145,9 +159,9 @@ def decode(value: str) -> Signature:
     if not text.startswith(PREFIX):
         raise SignatureError(f"keypoint value must start with {PREFIX!r}, got {value[:40]!r}")
     try:
-        payload = base64.b85decode(text[len(PREFIX) :].encode("ascii"))
+        payload = base64.b64decode(text[len(PREFIX) :].encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-        raise SignatureError(f"keypoint value is not valid base85: {exc}") from exc
+        raise SignatureError(f"keypoint value is not valid base64: {exc}") from exc
     if len(payload) < _HEADER.size or (len(payload) - _HEADER.size) % _RECORD:
         raise SignatureError("keypoint payload has the wrong length")
     version, width, height = _HEADER.unpack_from(payload)

@@ -10,21 +10,25 @@ Common descriptors: a query descriptor close (``COMMON_BITS``) to descriptors of
 template, a title in the same font at the same place): it casts no vote, and verification
 ignores it, as a text search engine ignores stop words.
 
-Storage: every stored descriptor (32 bytes) with its owner, and per table a sorted array of
-keys with the descriptor's row (searched with ``searchsorted``), plus a small unsorted tail for
-additions; removals are tombstones until the next merge. About 32 + 8 + 16 x TABLES bytes per
-descriptor (56 per image): ~7.6 KB per image in memory with 6 tables, plus the signature kept
-for verification (~2 KB).
+Storage: every stored descriptor (32 bytes) with its image's slot (4 bytes), and per table a
+sorted array of keys with the descriptor's row (16 bytes), in two parts searched alike by the
+compiled loop of ``takedown.robust.kernels``: the main arrays and a small tail of recent
+additions (kept sorted by insertion, merged into the main arrays when it outgrows
+``max(TAIL_MIN, main / 8)`` descriptors). Removals are tombstones (a dead slot) until the next
+merge. About 36 + 16 x TABLES bytes per descriptor (56 per image): ~7.4 KB per image in memory
+with 6 tables, plus the signature kept for verification (~2 KB).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from takedown.robust.features import Signature
+from takedown.robust.features import Signature, words
+from takedown.robust.kernels import lsh_votes
 
 TABLES = 6
 KEY_BITS = 20
@@ -34,10 +38,7 @@ MIN_VOTES = 3
 DEFAULT_LIMIT = 8
 COMMON_MIN_OWNERS = 50
 COMMON_SHARE = 0.01
-_TAIL_REBUILD = 4096
-_ROW_SHIFT = 32
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+TAIL_MIN = 4096
 
 
 def _bit_positions() -> npt.NDArray[np.int64]:
@@ -56,7 +57,58 @@ def keys(descriptors: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     bits = np.unpackbits(descriptors, axis=1)  # N x 256
     picked = bits[:, _POSITIONS]  # N x TABLES x KEY_BITS
     out: npt.NDArray[np.int64] = (picked.astype(np.int64) * _WEIGHTS).sum(axis=2).T
-    return out
+    return np.ascontiguousarray(out)
+
+
+@dataclass
+class _Part:
+    """Descriptors with their slots, and per table the sorted keys and the row of each key."""
+
+    keys: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int64]
+    words: npt.NDArray[np.uint64]
+    slots: npt.NDArray[np.int32]
+
+    @classmethod
+    def empty(cls) -> _Part:
+        return cls(
+            np.zeros((TABLES, 0), dtype=np.int64),
+            np.zeros((TABLES, 0), dtype=np.int64),
+            np.zeros((0, 4), dtype=np.uint64),
+            np.zeros(0, dtype=np.int32),
+        )
+
+    @classmethod
+    def build(cls, desc_words: npt.NDArray[np.uint64], slots: npt.NDArray[np.int32]) -> _Part:
+        all_keys = keys(desc_words.view(np.uint8).reshape(-1, 32))
+        order = np.argsort(all_keys, axis=1, kind="stable")
+        return cls(
+            np.ascontiguousarray(np.take_along_axis(all_keys, order, axis=1)),
+            np.ascontiguousarray(order.astype(np.int64)),
+            np.ascontiguousarray(desc_words),
+            np.ascontiguousarray(slots, dtype=np.int32),
+        )
+
+    def __len__(self) -> int:
+        return int(self.slots.shape[0])
+
+    def insert(self, descriptors: npt.NDArray[np.uint8], slot: int) -> None:
+        """Add one image's descriptors, keeping every table sorted (for the small tail)."""
+        first = len(self)
+        new_keys = keys(descriptors)
+        new_rows = np.arange(first, first + descriptors.shape[0], dtype=np.int64)
+        merged_keys, merged_rows = [], []
+        for t in range(TABLES):
+            order = np.argsort(new_keys[t], kind="stable")
+            at = np.searchsorted(self.keys[t], new_keys[t][order], side="right")
+            merged_keys.append(np.insert(self.keys[t], at, new_keys[t][order]))
+            merged_rows.append(np.insert(self.rows[t], at, new_rows[order]))
+        self.keys = np.ascontiguousarray(np.stack(merged_keys))
+        self.rows = np.ascontiguousarray(np.stack(merged_rows))
+        self.words = np.ascontiguousarray(np.concatenate([self.words, words(descriptors)]))
+        self.slots = np.concatenate(
+            [self.slots, np.full(descriptors.shape[0], slot, dtype=np.int32)]
+        )
 
 
 class KeypointIndex:
@@ -64,64 +116,76 @@ class KeypointIndex:
 
     def __init__(self) -> None:
         self.signatures: dict[int, Signature] = {}
-        self._desc = np.zeros((0, 32), dtype=np.uint8)
-        self._owner = np.zeros(0, dtype=np.int64)
-        self._sorted_keys = np.zeros((TABLES, 0), dtype=np.int64)
-        self._sorted_rows = np.zeros((TABLES, 0), dtype=np.int64)
-        self._tail: list[tuple[int, Signature]] = []
-        self._tail_keys = np.zeros((TABLES, 0), dtype=np.int64)
-        self._removed: set[int] = set()
+        self._slot: dict[int, int] = {}  # owner -> its live slot
+        self._owners = np.zeros(0, dtype=np.int64)  # slot -> owner
+        self._slots_used = 0
+        self._alive = np.zeros(0, dtype=np.bool_)
+        self._main = _Part.empty()
+        self._tail = _Part.empty()
+        self._dead = 0
+        self._vote_stamp = np.zeros(0, dtype=np.int64)
+        self._near_stamp = np.zeros(0, dtype=np.int64)
+        self._votes = np.zeros(0, dtype=np.int32)
+        self._stamp = 1
 
     def __len__(self) -> int:
         return len(self.signatures)
 
-    def add(self, owner: int, signature: Signature) -> None:
-        if self._append(owner, signature):
-            self._tail_keys = np.concatenate([self._tail_keys, keys(signature.descriptors)], axis=1)
-            if self._tail_keys.shape[1] >= _TAIL_REBUILD:
-                self._merge()
+    def _new_slot(self, owner: int) -> int:
+        slot = self._slots_used
+        self._slots_used += 1
+        self._slot[owner] = slot
+        if slot >= self._alive.shape[0]:
+            grow = max(64, self._alive.shape[0])
+            self._owners = np.concatenate([self._owners, np.zeros(grow, dtype=np.int64)])
+            self._alive = np.concatenate([self._alive, np.zeros(grow, dtype=np.bool_)])
+            self._vote_stamp = np.concatenate([self._vote_stamp, np.zeros(grow, dtype=np.int64)])
+            self._near_stamp = np.concatenate([self._near_stamp, np.zeros(grow, dtype=np.int64)])
+            self._votes = np.concatenate([self._votes, np.zeros(grow, dtype=np.int32)])
+        self._alive[slot] = True
+        self._owners[slot] = owner
+        return slot
 
-    def _append(self, owner: int, signature: Signature) -> bool:
+    def add(self, owner: int, signature: Signature) -> None:
         if owner in self.signatures or len(signature) == 0:
-            return False
-        self._removed.discard(owner)
+            return
         self.signatures[owner] = signature
-        self._tail.append((owner, signature))
-        return True
+        self._tail.insert(signature.descriptors, self._new_slot(owner))
+        if len(self._tail) > max(TAIL_MIN, len(self._main) // 8):
+            self._merge()
 
     def add_many(self, items: Iterable[tuple[int, Signature]]) -> None:
+        parts_words, parts_slots = [self._tail.words], [self._tail.slots]
         for owner, signature in items:
-            self._append(owner, signature)
+            if owner in self.signatures or len(signature) == 0:
+                continue
+            self.signatures[owner] = signature
+            slot = self._new_slot(owner)
+            parts_words.append(words(signature.descriptors))
+            parts_slots.append(np.full(len(signature), slot, dtype=np.int32))
+        self._tail = _Part(
+            self._tail.keys,
+            self._tail.rows,
+            np.concatenate(parts_words),
+            np.concatenate(parts_slots),
+        )
         self._merge()
 
     def remove(self, owner: int) -> None:
         if self.signatures.pop(owner, None) is not None:
-            self._removed.add(owner)
-
-    def _tail_arrays(self) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-        if not self._tail:
-            return np.zeros((0, 32), dtype=np.uint8), np.zeros(0, dtype=np.int64)
-        desc = np.concatenate([s.descriptors for _, s in self._tail])
-        owner = np.concatenate([np.full(len(s), o, dtype=np.int64) for o, s in self._tail])
-        return desc, owner
+            slot = self._slot.pop(owner)
+            self._alive[slot] = False
+            self._dead += 1
 
     def _merge(self) -> None:
-        if not self._tail and not self._removed:
-            return
-        tail_desc, tail_owner = self._tail_arrays()
-        desc = np.concatenate([self._desc, tail_desc])
-        owner = np.concatenate([self._owner, tail_owner])
-        if self._removed:
-            keep = ~np.isin(owner, np.fromiter(self._removed, dtype=np.int64))
-            desc, owner = desc[keep], owner[keep]
-            self._removed.clear()
-        all_keys = keys(desc)
-        order = np.argsort(all_keys, axis=1, kind="stable")
-        self._desc, self._owner = np.ascontiguousarray(desc), owner
-        self._sorted_keys = np.take_along_axis(all_keys, order, axis=1)
-        self._sorted_rows = order.astype(np.int64)
-        self._tail = []
-        self._tail_keys = np.zeros((TABLES, 0), dtype=np.int64)
+        desc_words = np.concatenate([self._main.words, self._tail.words])
+        slots = np.concatenate([self._main.slots, self._tail.slots])
+        if self._dead:
+            keep = self._alive[slots]
+            desc_words, slots = desc_words[keep], slots[keep]
+            self._dead = 0
+        self._main = _Part.build(desc_words, slots)
+        self._tail = _Part.empty()
 
     def candidates(self, query: Signature, limit: int = DEFAULT_LIMIT) -> list[tuple[int, int]]:
         """(owner, votes), most votes first, at most ``limit``, each with >= MIN_VOTES."""
@@ -134,62 +198,34 @@ class KeypointIndex:
         self, query: Signature, limit: int = DEFAULT_LIMIT
     ) -> tuple[list[tuple[int, int]], npt.NDArray[np.bool_]]:
         """Candidates as ``candidates`` gives them, and the query's *common* descriptors."""
-        common = np.zeros(len(query), dtype=np.bool_)
         if len(query) == 0 or not self.signatures:
-            return [], common
-        qkeys = keys(query.descriptors)  # TABLES x Q
-        found: list[npt.NDArray[np.int64]] = []  # (query row << 32) | stored row
-        for table in range(TABLES):
-            sk = self._sorted_keys[table]
-            if not sk.size:
-                continue
-            lo = np.searchsorted(sk, qkeys[table], side="left")
-            hi = np.searchsorted(sk, qkeys[table], side="right")
-            counts = hi - lo
-            if counts.any():
-                qi = np.repeat(np.arange(qkeys.shape[1], dtype=np.int64), counts)
-                starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-                pos = np.arange(int(counts.sum()), dtype=np.int64) + starts
-                found.append((qi << _ROW_SHIFT) | self._sorted_rows[table][pos])
-        parts_q: list[npt.NDArray[np.int64]] = []
-        parts_owner: list[npt.NDArray[np.int64]] = []
-        parts_dist: list[npt.NDArray[np.int32]] = []
-        if found:
-            pairs = np.unique(np.concatenate(found))
-            qrow = pairs >> _ROW_SHIFT
-            srow = pairs & ((1 << _ROW_SHIFT) - 1)
-            xor = np.bitwise_xor(query.descriptors[qrow], self._desc[srow])
-            parts_q.append(qrow)
-            parts_owner.append(self._owner[srow])
-            parts_dist.append(_POPCOUNT[xor].sum(axis=1, dtype=np.int32))
-        if self._tail:  # recent additions: matched by key equality, not yet sorted
-            tail_desc, tail_owner = self._tail_arrays()
-            hits = [
-                np.argwhere(qkeys[t][:, None] == self._tail_keys[t][None, :]) for t in range(TABLES)
-            ]
-            both = np.unique(np.concatenate(hits), axis=0) if hits else np.zeros((0, 2), int)
-            if both.size:
-                qrow, trow = both[:, 0].astype(np.int64), both[:, 1].astype(np.int64)
-                xor = np.bitwise_xor(query.descriptors[qrow], tail_desc[trow])
-                parts_q.append(qrow)
-                parts_owner.append(tail_owner[trow])
-                parts_dist.append(_POPCOUNT[xor].sum(axis=1, dtype=np.int32))
-        if not parts_q:
-            return [], common
-        qrow = np.concatenate(parts_q)
-        owner = np.concatenate(parts_owner)
-        dist = np.concatenate(parts_dist)
-        if self._removed:
-            alive = ~np.isin(owner, np.fromiter(self._removed, dtype=np.int64))
-            qrow, owner, dist = qrow[alive], owner[alive], dist[alive]
-        near = dist <= COMMON_BITS
-        near_pairs = np.unique((qrow[near] << _ROW_SHIFT) | owner[near])
-        df = np.bincount(near_pairs >> _ROW_SHIFT, minlength=len(query))
-        common = df > self.common_owners()
-        voting = (dist <= VOTE_BITS) & ~common[qrow]
-        votes_pairs = np.unique((qrow[voting] << _ROW_SHIFT) | owner[voting])
-        owners, votes = np.unique(votes_pairs & ((1 << _ROW_SHIFT) - 1), return_counts=True)
+            return [], np.zeros(len(query), dtype=np.bool_)
+        base = self._stamp
+        self._stamp += len(query) + 1
+        touched, common = lsh_votes(
+            words(query.descriptors),
+            keys(query.descriptors),
+            self._main.keys,
+            self._main.rows,
+            self._main.words,
+            self._main.slots,
+            self._tail.keys,
+            self._tail.rows,
+            self._tail.words,
+            self._tail.slots,
+            self._alive,
+            self._vote_stamp,
+            self._near_stamp,
+            self._votes,
+            base,
+            VOTE_BITS,
+            COMMON_BITS,
+            self.common_owners(),
+        )
+        votes = self._votes[touched]
+        self._votes[touched] = 0
         keep = votes >= MIN_VOTES
-        owners, votes = owners[keep], votes[keep]
+        slots, votes = touched[keep], votes[keep]
+        owners = self._owners[slots]
         order = np.lexsort((owners, -votes))[:limit]
         return [(int(owners[i]), int(votes[i])) for i in order], common

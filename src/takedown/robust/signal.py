@@ -14,17 +14,20 @@ index and verifies the few candidates (declared ``pairwise`` for the generic con
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import BinaryIO, ClassVar
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from takedown.robust import features
 from takedown.robust.features import KEEP, Signature, SignatureError, decode, encode, extract
 from takedown.robust.verify import MIN_INLIERS, Evidence, verify
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
-from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS
+
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 
 NAME = "keypoints"
 SCORE_SCALE = 64
@@ -46,6 +49,41 @@ def signature_of_image(image: Image.Image, keep: int = KEEP * QUERY_CHUNKS) -> S
             f"too few keypoints ({len(sig)}): a flat or featureless image; PDQ alone applies"
         )
     return sig
+
+
+def open_small(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode an image for keypoints, with the checks of ``takedown.signals.imageio.open_image``
+    (the pixel limit read from the header before any decode; every decoder failure an
+    ``UnhashableContent``), but a JPEG is decoded in grey at the smallest DCT scale that keeps
+    its long side at least ``WORK_SIDE``: keypoints are found on a grey image of that size, so
+    a quarter of the pixels of PDQ's reduced decode suffice.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(stream)
+    except Image.DecompressionBombError as exc:
+        raise UnhashableContent(f"image too large: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        raise UnhashableContent("corrupt image: not a recognised image format") from exc
+    except _DECODE_ERRORS as exc:
+        raise UnhashableContent(f"corrupt image: {exc}") from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise UnhashableContent(f"corrupt image: empty size {width}x{height}")
+    if width * height > max_pixels:
+        raise UnhashableContent(
+            f"image too large: {width}x{height} = {width * height} pixels > {max_pixels}"
+        )
+    try:
+        if image.format in ("JPEG", "MPO"):
+            shrink = features.WORK_SIDE / max(width, height)
+            if shrink < 1.0:
+                image.draft("L", (max(1, int(width * shrink)), max(1, int(height * shrink))))
+        image.load()
+    except _DECODE_ERRORS as exc:
+        raise UnhashableContent(f"corrupt image: {exc}") from exc
+    return image
 
 
 def split(sig: Signature) -> list[tuple[str, Signature]]:
@@ -103,7 +141,7 @@ class KeypointSignal(SignalType):
     max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
 
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
-        image = open_image(stream, reduced=True, max_pixels=self.max_pixels)
+        image = open_small(stream, self.max_pixels)
         sig = signature_of_image(image)
         quality = min(100, round(100 * len(sig) / (KEEP * QUERY_CHUNKS)))
         return [

@@ -4,7 +4,9 @@ Descriptors are paired by mutual nearest neighbour in Hamming distance (at most
 ``MAX_DESCRIPTOR_BITS`` apart); a similarity transform (rotation, uniform scale, translation) is
 fitted to the pairs with RANSAC (``cv2.estimateAffinePartial2D``). The pair is a match when at
 least ``MIN_INLIERS`` pairs agree with the transform within ``REPROJECTION`` working-image
-pixels and the transform is plausible (scale between ``1 / MAX_SCALE`` and ``MAX_SCALE``).
+pixels, the transform is plausible (scale between ``1 / MAX_SCALE`` and ``MAX_SCALE``), the
+inliers spread over ``MIN_EXTENT`` of the reference's width and height, and a match with fewer
+than ``STRONG_INLIERS`` inliers also covers ``MIN_COVERAGE`` of the reference's area.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from takedown.robust.features import Signature
+from takedown.robust.features import Signature, words
+from takedown.robust.kernels import mutual_nearest
 
 MAX_DESCRIPTOR_BITS = 64
 MIN_PAIRS = 6
@@ -29,8 +32,12 @@ RANSAC_ITERS = 200
 #: A query keypoint that is an inlier for this many candidates is a shared element.
 SHARED_IN = 3
 MIN_EXTENT = 0.2
+#: A match with fewer inliers than this must also cover ``MIN_COVERAGE`` of the reference
+#: (area of the inliers' convex hull): a few inliers on a small patch (a logo and a title
+#: shared by posters of one outlet, a line of text) are not a copy.
+STRONG_INLIERS = 14
+MIN_COVERAGE = 0.14
 
-_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -67,6 +74,7 @@ class Evidence:
             self.inliers >= MIN_INLIERS
             and 1.0 / MAX_SCALE <= self.scale <= MAX_SCALE
             and self.extent >= MIN_EXTENT
+            and (self.inliers >= STRONG_INLIERS or self.coverage >= MIN_COVERAGE)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,15 +94,14 @@ def hamming_table(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.NDA
 def mutual_pairs(
     query: Signature, reference: Signature
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Mutual nearest-neighbour descriptor pairs at most ``MAX_DESCRIPTOR_BITS`` apart."""
     if len(query) == 0 or len(reference) == 0:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
-    found = _MATCHER.match(query.descriptors, reference.descriptors)  # mutual nearest
-    good = [m for m in found if m.distance <= MAX_DESCRIPTOR_BITS]
-    return (
-        np.array([m.queryIdx for m in good], dtype=np.intp),
-        np.array([m.trainIdx for m in good], dtype=np.intp),
+    qi, ri = mutual_nearest(
+        words(query.descriptors), words(reference.descriptors), MAX_DESCRIPTOR_BITS
     )
+    return qi.astype(np.intp), ri.astype(np.intp)
 
 
 def verify(
@@ -141,13 +148,18 @@ def verify(
     inlying = mask.ravel().astype(bool)
     if inlier_rows is not None:
         inlier_rows.append(qi[inlying])
-    kept = reference.points[ri][inlying]
-    hull = cv2.convexHull(kept.reshape(-1, 1, 2).astype(np.float32))
-    coverage = float(cv2.contourArea(hull)) / max(1.0, float(reference.width * reference.height))
-    spread = np.percentile(kept, 90, axis=0) - np.percentile(kept, 10, axis=0)  # robust to strays
-    extent = min(
-        float(spread[0]) / max(reference.width, 1), float(spread[1]) / max(reference.height, 1)
-    )
+    coverage = extent = 0.0
+    if inliers >= MIN_INLIERS:  # the spread only matters (and is only shown) for a match
+        kept = reference.points[ri][inlying]
+        hull = cv2.convexHull(kept.reshape(-1, 1, 2).astype(np.float32))
+        area = float(reference.width * reference.height)
+        coverage = float(cv2.contourArea(hull)) / max(1.0, area)
+        ordered = np.sort(kept, axis=0)  # 10th to 90th percentile: robust to strays
+        low, high = ordered[int(0.1 * (inliers - 1))], ordered[math.ceil(0.9 * (inliers - 1))]
+        extent = min(
+            float(high[0] - low[0]) / max(reference.width, 1),
+            float(high[1] - low[1]) / max(reference.height, 1),
+        )
     return Evidence(
         pairs,
         inliers,

@@ -271,7 +271,26 @@ def _video_edits() -> dict[str, Any]:
     }
 
 
-def bench_videos(quick: bool = False) -> dict[str, Any]:
+def _unrelated_picture(seed: int) -> npt.NDArray[np.uint8]:
+    """A 480x360 picture of random shapes over noise (never banked)."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng((77, seed))
+    image = Image.new("RGB", (480, 360), tuple(int(c) for c in rng.integers(0, 256, 3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(8, 30))):
+        x, y = int(rng.integers(0, 480)), int(rng.integers(0, 360))
+        w, h = int(rng.integers(10, 200)), int(rng.integers(10, 160))
+        fill = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.rectangle((x, y, x + w, y + h), fill=fill)
+        else:
+            draw.ellipse((x, y, x + w, y + h), fill=fill)
+    noisy = np.asarray(image).astype(np.int16) + rng.normal(0, 8, (360, 480, 3)).astype(np.int16)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def bench_videos(quick: bool = False, unrelated: int = 200) -> dict[str, Any]:
     import io
     import time
 
@@ -326,7 +345,26 @@ def bench_videos(quick: bool = False) -> dict[str, Any]:
             false_pos["vpdq"] += len(plain - {name})
             false_pos["robust"] += len((inside | key) - {name})
         results[edit] = row
+    # Unrelated clips (pans over pictures never banked), queried like the copies.
+    unrelated_hits = {"vpdq": 0, "robust": 0}
+    count = min(unrelated, 20) if quick else unrelated
+    unrelated_ms = 0.0
+    for u in range(count):
+        data = _encode(_clip_frames(_unrelated_picture(u), seconds, fps), fps)
+        query = hash_video(io.BytesIO(data), dense=True)
+        unrelated_hits["vpdq"] += int(any(video_is_match(query, b) for b in bank_vpdq.values()))
+        start = time.perf_counter()
+        sampled = sample_frames(io.BytesIO(data))
+        hash_frames(sampled)
+        found = any(contained(sampled, b) for b in bank_vpdq.values()) or any(
+            keyframe_match(sampled, sig, step=2)[0] is not None for sig in bank_key.values()
+        )
+        unrelated_ms += 1000 * (time.perf_counter() - start)
+        unrelated_hits["robust"] += int(found)
     return {
+        "unrelated_clips": count,
+        "unrelated_matched": unrelated_hits,
+        "robust_ms_per_unrelated_clip": unrelated_ms / max(1, count),
         "clips": len(originals),
         "seconds": seconds,
         "recall": {e: {k: v / len(originals) for k, v in r.items()} for e, r in results.items()},
@@ -342,6 +380,10 @@ def print_video_bench(r: dict[str, Any]) -> None:
     for edit, row in r["recall"].items():
         print(f"{edit:<12}" + "".join(f"{row[c]:>13.3f}" for c in cols))
     print(f"matches with the wrong clip: {r['wrong_clip_matches']}")
+    print(
+        f"unrelated clips matched (of {r['unrelated_clips']}): {r['unrelated_matched']}, "
+        f"robust {r['robust_ms_per_unrelated_clip']:.1f} ms per unrelated clip"
+    )
     ms = r["ms_per_query"]
     print(
         f"time per query clip: vPDQ {ms['vpdq']:.1f} ms, robust {ms['robust']:.1f} ms "

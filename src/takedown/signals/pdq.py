@@ -142,6 +142,23 @@ def hamming_matrix(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.ND
 
 #: Variant name of the hash of an image with its uniform margins cut (borders, letterboxes).
 TRIM_VARIANT = "trim"
+#: The dihedral variant that is the left-right mirror of the image.
+MIRROR_VARIANT = "flip-y"
+
+
+def mirror_hash(image: Image.Image) -> str | None:
+    """PDQ of the left-right mirrored pixels (``None`` when unhashable).
+
+    The DCT sign flip that gives ``flip-y`` from the stored orientation's DCT is exact only
+    for a symmetric downsampling; the reference's box filter and sampling are not, and on
+    fine textures or text the shortcut lands 14-110 bits from the mirrored image's real hash
+    (issue #8). Stored as the ``flip-y`` variant, this costs one more filter and DCT.
+    """
+    luma = _luma(image)
+    if luma is None:
+        return None
+    dct, _quality = pdq_core.dct16_from_luma(np.ascontiguousarray(luma[:, ::-1]))
+    return pdq_core.bits_to_hex(dct)
 
 
 def trimmed_variant(image: Image.Image) -> list[SignalValue]:
@@ -191,6 +208,9 @@ class PdqSignal(SignalType):
                 f"{pdq_core.MIN_HASHABLE_DIM} pixels on each side)"
             )
         hashes, quality = pdq_hash_dihedral(image)
+        mirrored = mirror_hash(image)
+        if mirrored is not None:
+            hashes[MIRROR_VARIANT] = mirrored
         low = quality < LOW_QUALITY_BELOW
         values = [
             SignalValue(self.name, hashes[variant], quality, low, variant)
