@@ -1,15 +1,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
-import pytest
-
 from takedown.app import App
-from takedown.cli import main
 from takedown.infra.store import define_outlet, import_file
 from takedown.store.models import Content, Sighting
 
@@ -75,18 +70,3 @@ def load_fixtures(app: App) -> list[dict[str, object]]:
             out.append(import_file(session, DATA / name, fmt, observed_at=OBSERVED))
         define_outlet(session, "Front Media", ["news-outlet.example", "mirror-outlet.test"])
     return out
-
-
-@pytest.fixture(autouse=True)
-def _forget_cached_help_options() -> Iterator[None]:
-    """click caches each command's help option on first use (see tests/referrals/test_cli.py);
-    undo it so tests/test_docs.py renders the same help afterwards."""
-    yield
-
-    def walk(command: click.Command) -> None:
-        command._help_option = None
-        if isinstance(command, click.Group):
-            for sub in command.commands.values():
-                walk(sub)
-
-    walk(main)

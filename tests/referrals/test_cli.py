@@ -1,33 +1,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
-import pytest
 from click.testing import CliRunner
 
 from takedown.cli import main
 
 from .conftest import SECRET, Receiver, add_sighting, make_app, platforms_file
-
-
-@pytest.fixture(autouse=True)
-def _forget_cached_help_options() -> Iterator[None]:
-    """click caches each command's help option on first use, with the names of the context it
-    ran in ("-h, --help" under ``main``); docs/cli.md renders commands without that context,
-    so a later tests/test_docs.py would see different help. Undo the caching after each test."""
-    yield
-
-    def walk(command: click.Command) -> None:
-        command._help_option = None
-        if isinstance(command, click.Group):
-            for sub in command.commands.values():
-                walk(sub)
-
-    walk(main)
 
 
 def test_refer_send_respond_list_and_figures_from_the_command_line(
