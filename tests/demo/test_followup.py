@@ -106,3 +106,63 @@ def test_the_demo_settings_route_only_the_synthetic_hosts_to_loopback(
     overrides = json.loads((data / "demo-followup" / "platform-overrides.json").read_text())
     assert all(p["referral"]["api"].startswith("http://127.0.0.1:") for p in overrides["platforms"])
     assert not Settings(data=data).verify_host_map  # nothing persists outside the demo
+
+
+def test_the_operation_report_equals_counts_taken_from_the_database(
+    day: tuple[Path, dict[str, Any]],
+) -> None:
+    from takedown.ops.models import OpsSightingLink
+    from takedown.referrals.models import Referral
+
+    data, out = day
+    report = out["operation_report"]
+    summary = report["summary"]
+    name = report["operation"]
+    app = App(Settings(data=data))
+    try:
+        with app.db.session() as session:
+            of_day = Sighting.operation == name
+            sightings = session.scalar(select(func.count()).where(of_day))
+            items = session.scalar(
+                select(func.count(func.distinct(OpsSightingLink.primary_id)))
+                .join(Sighting, Sighting.id == OpsSightingLink.sighting_id)
+                .where(of_day)
+            )
+            platforms = session.scalar(
+                select(func.count(func.distinct(Sighting.platform_key))).where(of_day)
+            )
+            languages = session.scalar(
+                select(func.count(func.distinct(Sighting.language))).where(
+                    of_day, Sighting.language.is_not(None)
+                )
+            )
+            sent_items = (
+                select(ReferralItem.sighting_id)
+                .join(Referral, Referral.id == ReferralItem.referral_id)
+                .join(Sighting, Sighting.id == ReferralItem.sighting_id)
+                .where(Referral.sent_at.is_not(None), of_day)
+            )
+            referred = session.scalar(
+                select(func.count(func.distinct(sent_items.subquery().c.sighting_id)))
+            )
+            removed = session.scalar(
+                select(func.count(func.distinct(Sighting.id))).where(
+                    Sighting.id.in_(sent_items), Sighting.removed_at.is_not(None)
+                )
+            )
+            reuploads = session.scalar(
+                select(func.count()).where(of_day, Sighting.reupload_of_id.is_not(None))
+            )
+    finally:
+        app.close()
+    assert len(report["participants"]) == 3
+    assert summary["sightings"] == sightings
+    assert summary["items"] == items < sightings  # the same URL from two agencies is one item
+    assert summary["duplicates_across_agencies"] == sightings - items
+    assert summary["platforms"] == platforms
+    assert summary["languages"] == languages
+    assert summary["referred"] == referred
+    assert summary["removed"] == removed
+    assert summary["reuploads"] == reuploads
+    for fmt in ("json", "html", "pdf"):
+        assert (data / "reports" / f"operation-report.{fmt}").stat().st_size > 0

@@ -14,6 +14,7 @@ from takedown.cli.evidence import progress_bar
 from takedown.cli.output import console, fail, json_option, print_json, table
 from takedown.demo import DemoManifest, DemoSpec, generate
 from takedown.demo.followup import FollowUp, run_followup
+from takedown.demo.operation import open_operation, write_reports
 from takedown.evidence.ingest import Ingestor
 from takedown.intake.records import IntakeError
 from takedown.matching.banks import add_entries, create_bank, list_banks
@@ -116,6 +117,7 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, refer: bool, as_
                 bar.update(task, description=f"hash and match {path.name}")
                 process_new_content(app, report.new_content_ids)
             bar.remove_task(task)
+        open_operation(app, OPERATION)
         followup = None
         if refer:
             step = bar.add_task("refer and verify", total=None)
@@ -129,6 +131,8 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, refer: bool, as_
     summary = summarise(app.db, OPERATION)
     matching = matching_summary(app.db, OPERATION)
     removal = referral_figures(app, by="platform") if followup is not None else None
+    report_dir = app.settings.data / "reports"
+    operation_report = write_reports(app, OPERATION, report_dir)
     elapsed = time.monotonic() - started
     if as_json:
         print_json(
@@ -141,6 +145,8 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, refer: bool, as_
                 "imports": [r.to_dict() for r in reports],
                 "followup": followup.to_dict() if followup is not None else None,
                 "figures": removal,
+                "operation_report": operation_report,
+                "reports": str(report_dir),
             }
         )
         return
@@ -175,6 +181,19 @@ def demo(obj: Any, out: Path | None, seed: int, sightings: int, refer: bool, as_
     table("Languages", ["language", "sightings"], list(summary.languages.items()))
     if followup is not None and removal is not None:
         _print_followup(followup, removal)
+    _print_operation(operation_report, report_dir)
+
+
+def _print_operation(report: dict[str, Any], folder: Path) -> None:
+    s = report["summary"]
+    console.print(
+        f"\n[bold]Operation report[/bold] ({', '.join(report['participants'])}): "
+        f"{s['sightings']} sightings, {s['items']} items after deduplication across agencies "
+        f"({s['duplicates_across_agencies']} duplicates), {s['unique_material']} pieces of "
+        f"material on {s['platforms']} platforms in {s['languages']} languages; referred "
+        f"{s['referred']}, removed {s['removed']} ({_share(s['share_removed'])}), "
+        f"{s['reuploads']} re-uploads — JSON, HTML and PDF in {folder}"
+    )
 
 
 def _duration(seconds: float | None) -> str:
