@@ -311,3 +311,31 @@ def test_api_user_table_is_reused_not_duplicated(app: App) -> None:
         create_user(session, "ana", "a long password", agency="Alpha", role="read-only")
         row = session.scalars(select(ApiUser)).one()
         assert row.agency_id == get_agency(session, "Alpha").id and row.role == "read-only"
+
+
+def test_nothing_is_filed_under_a_closed_operation(app: App, tmp_path: Path) -> None:
+    from takedown.intake.records import IntakeError
+
+    make_agencies(app, "Alpha")
+    now = utcnow()
+    with app.db.session() as session:
+        create_operation(
+            session,
+            "closed-day",
+            starts_at=now,
+            ends_at=now + timedelta(hours=48),
+            agencies=["Alpha"],
+        )
+    ingest(app, tmp_path, [record("https://t.me/s/c/1", "unit-alpha")], operation="closed-day")
+    with app.db.session() as session:
+        close_operation(session, "closed-day")
+    with pytest.raises(IntakeError, match="closed"):
+        ingest(
+            app,
+            tmp_path,
+            [record("https://t.me/s/c/2", "unit-alpha")],
+            operation="closed-day",
+            name="late",
+        )
+    with app.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Sighting)) == 1

@@ -135,6 +135,8 @@ class Ingestor:
         available = importers()
         if fmt not in available:
             raise IntakeError(f"unknown format {fmt!r}; known: {', '.join(sorted(available))}")
+        if operation:
+            self._refuse_closed(operation)
         run_id = self._start_run(source, fmt, reporter, operation)
         report = ImportReport(import_id=run_id, source=str(source), format=fmt)
         items = available[fmt].parse(source, self.app.limits, dict(options or {}))
@@ -145,6 +147,20 @@ class Ingestor:
         self._finish_run(report)
         self._mark_reuploads(run_id)
         return report
+
+    def _refuse_closed(self, operation: str) -> None:
+        """A closed operation's record is frozen: nothing more is filed under it."""
+        from takedown.ops.models import OpsOperation
+
+        with self.app.db.session() as session:
+            closed = session.scalar(
+                select(OpsOperation.closed_at).where(OpsOperation.name == operation.strip())
+            )
+        if closed is not None:
+            raise IntakeError(
+                f"operation {operation!r} was closed at {closed:%Y-%m-%d %H:%M} UTC; "
+                "its record is frozen (file the items under a new operation)"
+            )
 
     def _mark_reuploads(self, run_id: int) -> None:
         """Sightings of content already clustered (an exact copy at a new URL) are re-uploads
