@@ -88,20 +88,17 @@ def create_app(app: App) -> FastAPI:
         return HTMLResponse("invalid or missing CSRF token", status_code=403)
 
     @api.middleware("http")
-    async def audit_actor(
+    async def actor_and_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Any]]
     ) -> Response:
-        """Every audit event a request causes names who asked: the API key (by its public
-        prefix) or the logged-in user."""
-        with audit.acting_as(await run_in_threadpool(_actor_of, app, request)):
+        """Every audit event a request causes names who asked (the API key by its public
+        prefix, or the logged-in user); every answer carries the security headers. One
+        middleware layer: each ``BaseHTTPMiddleware`` costs a task per request."""
+        actor = _key_actor(request)
+        if actor is None and request.cookies.get(views.COOKIE):
+            actor = await run_in_threadpool(_user_actor, app, request.cookies[views.COOKIE])
+        with audit.acting_as(actor):
             response: Response = await call_next(request)
-        return response
-
-    @api.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Any]]
-    ) -> Response:
-        response: Response = await call_next(request)
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
@@ -122,18 +119,19 @@ def create_app(app: App) -> FastAPI:
     return api
 
 
-def _actor_of(app: App, request: Request) -> str | None:
+def _key_actor(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     presented = header[7:].strip() if header.lower().startswith("bearer ") else ""
     presented = presented or request.headers.get("x-api-key", "")
-    if presented:
-        parts = presented.split("_", 2)
-        return f"api-key:{parts[1][:32]}" if len(parts) == 3 else "api-key:malformed"
-    token = request.cookies.get(views.COOKIE)
-    if token:
-        user = session_user(app, token)
-        return f"user:{user.username}" if user is not None else None
-    return None
+    if not presented:
+        return None
+    parts = presented.split("_", 2)
+    return f"api-key:{parts[1][:32]}" if len(parts) == 3 else "api-key:malformed"
+
+
+def _user_actor(app: App, token: str) -> str | None:
+    user = session_user(app, token)
+    return f"user:{user.username}" if user is not None else None
 
 
 def app_from_env() -> FastAPI:
