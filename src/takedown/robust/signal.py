@@ -14,18 +14,17 @@ index and verifies the few candidates (declared ``pairwise`` for the generic con
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import BinaryIO, ClassVar
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
 from takedown.robust import features
 from takedown.robust.features import KEEP, Signature, SignatureError, decode, encode, extract
 from takedown.robust.verify import MIN_INLIERS, Evidence, verify
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
-from takedown.signals.imageio import DEFAULT_MAX_PIXELS
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS, load_checked, open_checked
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 
@@ -58,32 +57,13 @@ def open_small(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.
     its long side at least ``WORK_SIDE``: keypoints are found on a grey image of that size, so
     a quarter of the pixels of PDQ's reduced decode suffice.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(stream)
-    except Image.DecompressionBombError as exc:
-        raise UnhashableContent(f"image too large: {exc}") from exc
-    except UnidentifiedImageError as exc:
-        raise UnhashableContent("corrupt image: not a recognised image format") from exc
-    except _DECODE_ERRORS as exc:
-        raise UnhashableContent(f"corrupt image: {exc}") from exc
+    image = open_checked(stream, max_pixels=max_pixels)
     width, height = image.size
-    if width <= 0 or height <= 0:
-        raise UnhashableContent(f"corrupt image: empty size {width}x{height}")
-    if width * height > max_pixels:
-        raise UnhashableContent(
-            f"image too large: {width}x{height} = {width * height} pixels > {max_pixels}"
-        )
-    try:
-        if image.format in ("JPEG", "MPO"):
-            shrink = features.WORK_SIDE / max(width, height)
-            if shrink < 1.0:
-                image.draft("L", (max(1, int(width * shrink)), max(1, int(height * shrink))))
-        image.load()
-    except _DECODE_ERRORS as exc:
-        raise UnhashableContent(f"corrupt image: {exc}") from exc
-    return image
+    shrink = features.WORK_SIDE / max(width, height)
+    if shrink >= 1.0:
+        return load_checked(image)
+    size = (max(1, int(width * shrink)), max(1, int(height * shrink)))
+    return load_checked(image, ("L", size))
 
 
 def split(sig: Signature) -> list[tuple[str, Signature]]:

@@ -25,14 +25,9 @@ DEFAULT_MAX_PIXELS = 100_000_000
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 
 
-def open_image(
-    stream: BinaryIO, *, reduced: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> Image.Image:
-    """Decode the first frame of an image, fully loaded, in its stored orientation.
-
-    With ``reduced`` a JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that keeps
-    both sides at least ``REDUCED_MIN_SIDE`` pixels; other formats decode at full size.
-    Raises :class:`UnhashableContent` ("corrupt image: ..." or "image too large: ...").
+def open_checked(stream: BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open an image lazily: its size checked from the header against ``max_pixels`` before
+    any pixel is decoded. Raises :class:`UnhashableContent`; finish with :func:`load_checked`.
     """
     if max_pixels <= 0:
         raise ValueError("max_pixels must be positive")
@@ -55,10 +50,32 @@ def open_image(
         raise UnhashableContent(
             f"image too large: {width}x{height} = {width * height} pixels > {max_pixels}"
         )
+    return image
+
+
+def load_checked(
+    image: Image.Image, draft: tuple[str | None, tuple[int, int]] | None = None
+) -> Image.Image:
+    """Decode an image from :func:`open_checked`; a JPEG at the reduced ``draft`` (mode, size)
+    when given. Every decoder failure becomes :class:`UnhashableContent`."""
     try:
-        if reduced and image.format in ("JPEG", "MPO"):
-            image.draft(None, (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE))
+        if draft is not None and image.format in ("JPEG", "MPO"):
+            image.draft(*draft)
         image.load()
     except _DECODE_ERRORS as exc:
         raise UnhashableContent(f"corrupt image: {exc}") from exc
     return image
+
+
+def open_image(
+    stream: BinaryIO, *, reduced: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Image.Image:
+    """Decode the first frame of an image, fully loaded, in its stored orientation.
+
+    With ``reduced`` a JPEG is decoded at the smallest DCT scale (1/2, 1/4 or 1/8) that keeps
+    both sides at least ``REDUCED_MIN_SIDE`` pixels; other formats decode at full size.
+    Raises :class:`UnhashableContent` ("corrupt image: ..." or "image too large: ...").
+    """
+    image = open_checked(stream, max_pixels=max_pixels)
+    draft = (None, (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE)) if reduced else None
+    return load_checked(image, draft)
