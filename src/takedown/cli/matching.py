@@ -14,6 +14,7 @@ from takedown.matching.formats import WRITERS, BankFormatError, parse
 from takedown.matching.lookup import (
     LookupFailed,
     LookupResult,
+    evidence_text,
     hash_file,
     lookup,
     lookup_file,
@@ -97,15 +98,10 @@ def _print_result(result: LookupResult) -> None:
 
 
 def _print_evidence(evidence: dict[str, Any] | None) -> None:
-    """The keypoint stage's evidence (issue #8): inliers and the estimated transform."""
-    if not evidence:
-        return
-    console.print(
-        f"      evidence: {evidence['inliers']} inliers of {evidence['pairs']} matched keypoints; "
-        f"scale {evidence['scale']:.2f}, rotation {evidence['rotation_deg']:.1f}°, "
-        f"shift {evidence['tx']:+.2f}, {evidence['ty']:+.2f}",
-        markup=False,
-    )
+    """A robust match's evidence (issue #8): keypoint inliers and the estimated transform,
+    or a video's containment shares."""
+    if evidence:
+        console.print(f"      evidence: {evidence_text(evidence)}", markup=False)
 
 
 @click.command("match")
@@ -458,6 +454,8 @@ def sightings_cmd(
             "bank": st.bank,
             "labels": st.labels,
             "distance": st.distance,
+            "signal_type": st.signal_type,
+            "evidence": st.evidence,
         }
     if as_json:
         print_json({"sightings": rows})
@@ -479,9 +477,15 @@ def sightings_cmd(
 
 
 def _describe(status: dict[str, Any]) -> str:
+    # Robust matches (keypoints, video_keyframe) also name their type and stored evidence.
+    why = (
+        f" ({status['signal_type']}: {evidence_text(status['evidence'])})"
+        if status.get("evidence")
+        else ""
+    )
     if status["state"] in ("known", "held", "suppressed"):
         label = (status["labels"] or {}).get("outlet", "")
-        return f"{status['state']}: {status['bank']}, {label}, distance {status['distance']}"
+        return f"{status['state']}: {status['bank']}, {label}, distance {status['distance']}{why}"
     if status["state"] == "copy":
-        return f"copy of earlier content, distance {status['distance']}"
+        return f"copy of earlier content, distance {status['distance']}{why}"
     return "new"

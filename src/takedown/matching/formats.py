@@ -33,6 +33,7 @@ TE_NAMES = {
     "vpdq": "video",
     "video": "video",
     "keypoints": "keypoints",  # takedown.robust (issue #8)
+    "video_keyframe": "video_keyframe",  # takedown.robust.video_signal (issue #8)
 }
 MAX_LINE = 1_000_000
 MAX_LABEL = 500

@@ -13,9 +13,11 @@ from takedown.app import App
 from takedown.intake.inspect import inspect_content
 from takedown.intake.records import Limits
 from takedown.matching.hashing import hash_stream
-from takedown.matching.matcher import Matcher
+from takedown.matching.matcher import Hit, Matcher
 from takedown.plugins import signal_types
-from takedown.signals.base import InvalidSignal, SignalValue
+from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
+from takedown.robust.video_stage import VideoQuery
+from takedown.signals.base import InvalidSignal, SignalError, SignalValue
 from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
 
 
@@ -33,7 +35,7 @@ class BankHit:
     distance: int
     labels: dict[str, Any]
     status: str
-    evidence: dict[str, Any] | None = None  # second-stage (keypoint) hits: inliers, transform
+    evidence: dict[str, Any] | None = None  # robust hits: inliers, transform, shares
 
 
 @dataclass
@@ -44,7 +46,7 @@ class ContentHit:
     distance: int
     name: str | None
     urls: list[str]
-    evidence: dict[str, Any] | None = None  # second-stage (keypoint) hits: inliers, transform
+    evidence: dict[str, Any] | None = None  # robust hits: inliers, transform, shares
 
 
 @dataclass
@@ -82,9 +84,17 @@ def lookup(
     except InvalidSignal as exc:
         raise LookupFailed(str(exc)) from exc
     matcher = matcher or Matcher(app)
-    result = LookupResult(signal_type, canonical[0])
     with app.db.session() as session:
         hits = matcher.hits_for(session, signal_type, canonical, exclude=None)
+    return _result(app, LookupResult(signal_type, canonical[0]), hits, banks)
+
+
+def _result(
+    app: App, result: LookupResult, hits: Sequence[Hit], banks: Sequence[str] | None
+) -> LookupResult:
+    """Fill ``result`` with the bank entries and content that ``hits`` name."""
+    signal_type = result.signal_type
+    with app.db.session() as session:
         entry_ids = [h.bank_entry_id for h in hits if h.bank_entry_id is not None]
         content_ids = [h.other_content_id for h in hits if h.other_content_id is not None]
         entries = {
@@ -155,14 +165,65 @@ def hash_file(path: Path, only: str | None = None) -> tuple[str, list[SignalValu
 def lookup_file(
     app: App, path: Path, *, banks: Sequence[str] | None = None
 ) -> tuple[list[LookupResult], dict[str, str]]:
-    _kind, values, errors = hash_file(path)
+    kind, values, errors = hash_file(path)
     grouped: dict[str, list[str]] = {}
     for value in sorted(values, key=lambda v: v.variant != ""):
         grouped.setdefault(value.signal_type, []).append(value.value)
     matcher = Matcher(app)
-    return [
-        lookup(app, kind, vals, banks=banks, matcher=matcher) for kind, vals in grouped.items()
-    ], errors
+    results = [
+        lookup(app, name, vals, banks=banks, matcher=matcher)
+        for name, vals in grouped.items()
+        if name != VIDEO_KEYFRAME
+    ]
+    if kind == "video" and VIDEO_KEYFRAME in signal_types():
+        keyframe = grouped.get(VIDEO_KEYFRAME, [""])[0]
+        robust = robust_video_lookup(app, path, keyframe, banks, matcher)
+        if isinstance(robust, str):
+            errors.setdefault(VIDEO_KEYFRAME, robust)
+        else:
+            results.append(robust)
+    return results, errors
+
+
+def robust_video_lookup(
+    app: App, path: Path, value: str, banks: Sequence[str] | None, matcher: Matcher
+) -> LookupResult | str:
+    """The robust video path on a file (containment, then keyframes), whatever vPDQ found: a
+    reviewer sees both. Its result is named ``video_keyframe`` (the video's keyframe value);
+    an error message when the video cannot be sampled."""
+    try:
+        with path.open("rb") as stream:
+            query = VideoQuery.of(stream)
+    except (OSError, SignalError) as exc:
+        return str(exc)
+    with app.db.session() as session:
+        hits = matcher.robust_video_hits(session, query, None, contents=not banks)
+    return _result(app, LookupResult(VIDEO_KEYFRAME, value), hits, banks)
+
+
+def evidence_text(evidence: dict[str, Any]) -> str:
+    """One line for a stored or computed evidence (keypoints, keyframe, containment)."""
+    if evidence.get("method") == "containment":
+        by = ", ".join(f"{k} {v}" for k, v in sorted((evidence.get("matched_by") or {}).items()))
+        margins = evidence.get("margins")
+        cut = (
+            "; margins cut " + ", ".join(f"{k} {v}" for k, v in margins.items() if v)
+            if margins
+            else ""
+        )
+        return (
+            f"contained: {evidence['query_share']:.0f}% of the video inside the original, "
+            f"{evidence['index_share']:.0f}% of the original present; frames matched by {by}{cut}"
+        )
+    text = (
+        f"{evidence['inliers']} inliers of {evidence['pairs']} matched keypoints; "
+        f"scale {evidence['scale']:.2f}, rotation {evidence['rotation_deg']:.1f}°, "
+        f"shift {evidence['tx']:+.2f}, {evidence['ty']:+.2f}"
+    )
+    if evidence.get("method") == "keyframe" and "at_ms" in evidence:
+        mirrored = ", mirrored" if evidence.get("mirrored") else ""
+        text += f"; keyframe found at {evidence['at_ms'] / 1000:.1f} s{mirrored}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -171,6 +232,9 @@ class SightingStatus:
     bank: str | None = None
     labels: dict[str, Any] | None = None
     distance: int | None = None
+    signal_type: str | None = None
+    #: The stored match's evidence (robust matches: inliers, transform, containment shares).
+    evidence: dict[str, Any] | None = None
 
 
 def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, SightingStatus]:
@@ -183,6 +247,8 @@ def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, Sighting
                 Sighting.id,
                 Match.state,
                 Match.distance,
+                Match.signal_type,
+                Match.evidence,
                 Match.bank_entry_id,
                 Bank.name,
                 Bank.allow_list,
@@ -194,10 +260,12 @@ def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, Sighting
             .where(Sighting.id.in_(list(sighting_ids)))
         ).all()
     best: dict[int, tuple[int, int]] = {}
-    for sid, state, distance, entry_id, bank, allow, labels in rows:
+    for sid, state, distance, kind, evidence, entry_id, bank, allow, labels in rows:
         if entry_id is None:
             if out[sid].state == "new":
-                out[sid] = SightingStatus("copy", distance=distance)
+                out[sid] = SightingStatus(
+                    "copy", distance=distance, signal_type=kind, evidence=evidence
+                )
             continue
         if allow:
             continue
@@ -205,7 +273,7 @@ def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, Sighting
         if sid not in best or key < best[sid]:
             best[sid] = key
             name = {"active": "known", "held": "held", "suppressed": "suppressed"}.get(state, state)
-            out[sid] = SightingStatus(name, bank, dict(labels or {}), distance)
+            out[sid] = SightingStatus(name, bank, dict(labels or {}), distance, kind, evidence)
     return out
 
 

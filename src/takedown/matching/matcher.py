@@ -26,12 +26,19 @@ from takedown.app import App
 from takedown.jobs import task
 from takedown.matching.banks import set_status_in
 from takedown.matching.candidates import CandidateIndex
+from takedown.robust.signal import join
 from takedown.robust.stage import SECOND_STAGE_TYPES, SecondStage
+from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
+from takedown.robust.video_stage import VPDQ, VideoHit, VideoQuery, VideoStage
+from takedown.signals.base import SignalError
+from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Signal
 from takedown.store.upsert import insert_ignore
 
 FLOOD_MIN_PER_HOUR = 50
 FLOOD_FACTOR = 10.0
+#: Types that only a robust stage matches (never the generic candidate search).
+ROBUST_TYPES = SECOND_STAGE_TYPES | {VIDEO_KEYFRAME}
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,8 @@ class Hit:
     other_content_id: int | None = None
     allow_list: bool = False
     state: str = "active"
-    #: Why a second-stage (keypoint) hit matched: inliers, transform (see takedown.robust).
+    #: Why a robust (keypoint, video) hit matched: inliers, transform, containment shares
+    #: (see takedown.robust); stored in ``match.evidence``.
     evidence: dict[str, Any] | None = None
 
 
@@ -76,6 +84,7 @@ class Matcher:
         self._entry_bank: dict[int, int] = {}
         self._radius: dict[str, int] = {}
         self.second = SecondStage(app)
+        self.video = VideoStage(app)
 
     def _bank_of(self, session: Session, entry_ids: Sequence[int]) -> None:
         missing = [e for e in entry_ids if e not in self._entry_bank]
@@ -105,6 +114,8 @@ class Matcher:
         kind = self.index.types[signal_type]
         if signal_type in SECOND_STAGE_TYPES:
             return self.second_stage_hits(session, signal_type, values, exclude)
+        if signal_type == VIDEO_KEYFRAME:
+            return self.keyframe_value_hits(session, values, exclude)
         hits: list[Hit] = []
         bank_found = self.index.bank_candidates(signal_type, values, self.radius(signal_type))
         self._bank_of(session, [c.target_id for c in bank_found])
@@ -148,9 +159,10 @@ class Matcher:
                     primary[kind] = (sig_id, value)
             hits: list[Hit] = []
             for kind, values in by_type.items():
-                if kind not in SECOND_STAGE_TYPES:
+                if kind not in ROBUST_TYPES:
                     hits.extend(self.hits_for(session, kind, values, exclude=content_id))
             hits.extend(self._unsure_pdq_step(session, by_type, hits, content_id))
+            hits.extend(self._unsure_vpdq_step(session, by_type, hits, content_id))
             hits = self._apply_rules(session, hits, report)
             rows = [
                 {
@@ -164,6 +176,7 @@ class Matcher:
                     "distance": h.distance,
                     "state": h.state,
                     "created_at": datetime.now(UTC),
+                    "evidence": h.evidence,
                 }
                 for h in hits
             ]
@@ -179,6 +192,8 @@ class Matcher:
         for kind, (sig_id, value) in primary.items():
             if kind in SECOND_STAGE_TYPES:
                 self.second.note_content(content_id, value)
+            elif kind == VIDEO_KEYFRAME:
+                self.video.note_content(content_id, value)
             else:
                 self.index.note_content_signal(sig_id, kind, value, content_id)
 
@@ -235,6 +250,100 @@ class Matcher:
                         evidence=sh.evidence.to_dict(),
                     )
                 )
+        return hits
+
+    # -- robust video (issue #8): only where vPDQ is unsure ---------------------------------
+    def _unsure_vpdq_step(
+        self, session: Session, by_type: Mapping[str, list[str]], hits: list[Hit], content: int
+    ) -> list[Hit]:
+        """Robust video hits (containment, then keyframes) for a video that vPDQ did not match:
+        bank entries when no vPDQ hit was a bank entry, earlier content when none was content.
+        The video is sampled again from its blob, only when something could match: this costs
+        nothing for images, for videos that vPDQ matched both ways, or with no video stored."""
+        if VPDQ not in by_type or VIDEO_KEYFRAME not in self.index.types:
+            return []
+        vpdq_bank = any(h.bank_entry_id is not None for h in hits if h.signal_type == VPDQ)
+        vpdq_content = any(h.other_content_id is not None for h in hits if h.signal_type == VPDQ)
+        banks, contents = not vpdq_bank, not vpdq_content
+        if not self.video.has_targets(session, banks=banks, contents=contents, exclude=content):
+            return []
+        sha256 = session.scalar(select(Content.sha256).where(Content.id == content))
+        if sha256 is None:
+            return []
+        try:
+            with self.app.blobs.open_verified(sha256) as stream:
+                query = VideoQuery.of(stream)
+        except (BlobError, SignalError):
+            return []  # its signals_error already says why the video could not be read
+        return self.robust_video_hits(session, query, content, banks=banks, contents=contents)
+
+    def robust_video_hits(
+        self,
+        session: Session,
+        query: VideoQuery,
+        exclude: int | None,
+        *,
+        banks: bool = True,
+        contents: bool = True,
+    ) -> list[Hit]:
+        """Hits of a sampled video, stored as ``video_keyframe`` with their own distance."""
+        default = self.index.types[VIDEO_KEYFRAME].default_threshold
+        hits: list[Hit] = []
+        if banks:
+            found: list[VideoHit] = self.video.bank_hits(session, query)
+            self._bank_of(session, [h.target_id for h in found])
+            for vh in found:
+                bank, thresholds = self._banks[self._entry_bank[vh.target_id]]
+                if vh.distance <= thresholds.get(VIDEO_KEYFRAME, default):
+                    hits.append(
+                        Hit(
+                            VIDEO_KEYFRAME,
+                            vh.distance,
+                            bank_entry_id=vh.target_id,
+                            allow_list=bank.allow_list,
+                            evidence=vh.evidence,
+                        )
+                    )
+        if contents:
+            for vh in self.video.content_hits(session, query, exclude):
+                if vh.distance <= default:
+                    hits.append(
+                        Hit(
+                            VIDEO_KEYFRAME,
+                            vh.distance,
+                            other_content_id=vh.target_id,
+                            evidence=vh.evidence,
+                        )
+                    )
+        return hits
+
+    def keyframe_value_hits(
+        self, session: Session, values: Sequence[str], exclude: int | None
+    ) -> list[Hit]:
+        """A keyframe value on its own (a lookup by value): verified like one query frame."""
+        query = join(values)
+        default = self.index.types[VIDEO_KEYFRAME].default_threshold
+        hits: list[Hit] = []
+        found = self.video.value_hits(query, self.radius(VIDEO_KEYFRAME), None, banks=True)
+        self._bank_of(session, [h.target_id for h in found])
+        for sh in found:
+            bank, thresholds = self._banks[self._entry_bank[sh.target_id]]
+            if sh.distance <= thresholds.get(VIDEO_KEYFRAME, default):
+                evidence = {"method": "keyframe", **sh.evidence.to_dict()}
+                hits.append(
+                    Hit(
+                        VIDEO_KEYFRAME,
+                        sh.distance,
+                        bank_entry_id=sh.target_id,
+                        allow_list=bank.allow_list,
+                        evidence=evidence,
+                    )
+                )
+        for sh in self.video.value_hits(query, default, exclude, banks=False):
+            evidence = {"method": "keyframe", **sh.evidence.to_dict()}
+            hits.append(
+                Hit(VIDEO_KEYFRAME, sh.distance, other_content_id=sh.target_id, evidence=evidence)
+            )
         return hits
 
     def _apply_rules(self, session: Session, hits: list[Hit], report: MatchReport) -> list[Hit]:

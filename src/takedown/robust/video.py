@@ -14,6 +14,9 @@ Query side (the upload being checked), nothing new needed on the bank side:
 Crops and overlays change every frame's PDQ; for those the bank also holds a ``keyframe``
 keypoint signature of the original (``keyframe_signature``: the frame with most keypoints near
 the middle), and the query's sampled frames are verified against it (``keyframe_match``).
+
+Ingest and matching use these through ``takedown.robust.video_signal`` (the ``video_keyframe``
+signal type) and ``takedown.robust.video_stage`` (the matcher's step where vPDQ found nothing).
 """
 
 from __future__ import annotations
@@ -133,34 +136,66 @@ def _share(stamps: Sequence[int], matched: npt.NDArray[np.bool_]) -> float:
     return 100.0 * sum(buckets.values()) / len(buckets) if buckets else 0.0
 
 
-def containment(
+@dataclass(frozen=True)
+class Containment:
+    """How much of a query video lies inside a banked one (the containment rule's figures)."""
+
+    query_share: float  # % of the query's 1 s buckets with a frame close to a banked frame
+    index_share: float  # % of the banked video's buckets that some query frame is close to
+    #: Query frames matched by each of their hashes ("stored", "trimmed", "mirrored").
+    matched_by: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def contained(self) -> bool:
+        return self.query_share >= QUERY_SHARE and self.index_share >= INDEX_SHARE
+
+
+def hash_labels(count: int) -> tuple[str, ...]:
+    """What each of a frame's hashes is, as ``hash_frames`` fills them."""
+    return {1: ("stored",), 2: ("stored", "mirrored")}.get(count, ("stored", "trimmed", "mirrored"))
+
+
+def containment_of(
     frames: Sequence[QueryFrame], bank_value: str | Sequence[VideoFrameHash]
-) -> tuple[float, float]:
-    """(% of the query's buckets inside the banked video, % of the bank's buckets present)."""
+) -> Containment:
+    """The containment figures of hashed query frames against a banked vPDQ value."""
     bank = parse(bank_value) if isinstance(bank_value, str) else list(bank_value)
     good_q = [f for f in frames if f.quality >= MIN_QUALITY]
     good_b = [b for b in bank if b.quality >= MIN_QUALITY]
     if not good_q or not good_b:
-        return 0.0, 0.0
+        return Containment(0.0, 0.0)
     bank_bytes = hashes_to_bytes([b.pdq for b in good_b])
     q_hit = np.zeros(len(good_q), dtype=np.bool_)
     b_hit = np.zeros(len(good_b), dtype=np.bool_)
+    by_kind: dict[str, int] = {}
     width = max(len(f.hashes) for f in good_q)
     for k in range(width):
         rows = [i for i, f in enumerate(good_q) if k < len(f.hashes)]
         distances = hamming_matrix(hashes_to_bytes([good_q[i].hashes[k] for i in rows]), bank_bytes)
         close = distances <= FRAME_THRESHOLD
-        q_hit[rows] |= close.any(axis=1)
+        found = close.any(axis=1)
+        for j in np.flatnonzero(found).tolist():
+            label = hash_labels(len(good_q[rows[j]].hashes))[k]
+            by_kind[label] = by_kind.get(label, 0) + 1
+        q_hit[rows] |= found
         b_hit |= close.any(axis=0)
-    return (
+    return Containment(
         _share([f.timestamp_ms for f in good_q], q_hit),
         _share([b.timestamp_ms for b in good_b], b_hit),
+        by_kind,
     )
 
 
+def containment(
+    frames: Sequence[QueryFrame], bank_value: str | Sequence[VideoFrameHash]
+) -> tuple[float, float]:
+    """(% of the query's buckets inside the banked video, % of the bank's buckets present)."""
+    found = containment_of(frames, bank_value)
+    return found.query_share, found.index_share
+
+
 def contained(frames: Sequence[QueryFrame], bank_value: str | Sequence[VideoFrameHash]) -> bool:
-    query_pct, index_pct = containment(frames, bank_value)
-    return query_pct >= QUERY_SHARE and index_pct >= INDEX_SHARE
+    return containment_of(frames, bank_value).contained
 
 
 def keyframe_signature(frames: Sequence[QueryFrame]) -> Signature:
@@ -174,7 +209,8 @@ def keyframe_signature(frames: Sequence[QueryFrame]) -> Signature:
         sig, _box = extract(f.rgb)
         if best is None or len(sig) > len(best):
             best = sig
-    assert best is not None
+    if best is None:
+        raise UnhashableContent("no frames")
     return best
 
 

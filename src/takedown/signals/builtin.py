@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from takedown.hookspecs import hookimpl
 from takedown.robust.signal import KeypointSignal
+from takedown.robust.video_signal import VideoKeyframeSignal
 from takedown.signals.base import SignalType
 from takedown.signals.exact import Md5Signal, Sha256Signal
 from takedown.signals.pdq import PdqSignal
@@ -21,5 +22,6 @@ def takedown_signal_types() -> list[type[SignalType]]:
         VideoSignal,
         UrlSignal,
         KeypointSignal,
+        VideoKeyframeSignal,
         *TEXT_SIGNAL_TYPES,
     ]

@@ -310,6 +310,9 @@ class Match(Base):
     distance: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Why a robust match matched (keypoint inliers and transform, video containment shares),
+    #: as found when it was stored; NULL for signal types that have only a distance.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
 
 
 class Cluster(Base):
