@@ -20,8 +20,11 @@ issue #8's PDQ variants (the trimmed image, and the exactly mirrored image as ``
 
 Time: per-stage medians over the non-copies and the copies; the realistic mix is 95 % non-copies
 and 5 % copies; "PDQ alone" there means decode + dihedral PDQ + search, as before issue #8.
-The pipeline adds the PDQ variants, keypoint extraction (always: ingest hashes every signal
-type) and the keypoint search and verification (only where PDQ found nothing).
+The pipeline replaces that PDQ by the one Takedown stores ("pdq_full": the exact mirror hash
+comes from the same filtering), adds the trimmed image's hash where there are margins and the
+extra searches ("variants"), keypoint extraction from the image decoded once for both signal
+types (always: ingest hashes every signal type) and the keypoint search and verification (only
+where PDQ found nothing).
 
 Videos: short synthetic clips (PyAV), edits crop, border, mirror, overlay, trimmed start and 2x
 speed, compared with the banked original by vPDQ alone and by ``takedown.robust.video``.
@@ -53,8 +56,9 @@ from takedown.signals.base import UnhashableContent
 from takedown.signals.imageio import open_image
 from takedown.signals.pdq import (
     DIHEDRAL_VARIANTS,
-    mirror_hash,
+    MIRROR_VARIANT,
     pdq_hash_dihedral,
+    pdq_hash_variants,
     trimmed_variant,
 )
 
@@ -252,23 +256,26 @@ def query(bank: Bank, data: bytes, *, always_keypoints: bool) -> dict[str, Any]:
     """Hits per method and stage times (ms) of one query file."""
     t: dict[str, float] = {}
     image = timed(lambda: open_image(io.BytesIO(data)), t, "decode")
+    # PDQ alone (before issue #8): the 8 dihedral hashes from one DCT, flip-y by sign flips.
     hashes, _q = timed(lambda: pdq_hash_dihedral(image), t, "pdq")
     plain = timed(lambda: bank.pdq_search(hashes[""]), t, "pdq_search")
     dihedral = set(plain)
     for variant in DIHEDRAL_VARIANTS[1:]:
         dihedral |= timed(lambda v=variant: bank.pdq_search(hashes[v]), t, "pdq_search")
-    # Issue #8's PDQ variants: the trimmed image (borders) and the exactly mirrored image.
-    trimmed = timed(lambda: [v.value for v in trimmed_variant(image)], t, "variants")
-    mirrored = timed(lambda: mirror_hash(image), t, "variants")
+    # The pipeline computes PDQ with issue #8's exact mirror (same filtering, "pdq_full"
+    # replaces "pdq") and the trimmed image's hash when there are margins ("variants").
+    full, _q, luma = timed(lambda: pdq_hash_variants(image), t, "pdq_full")
+    trimmed = timed(lambda: [v.value for v in trimmed_variant(image, luma)], t, "variants")
     with_trim = set(dihedral)
-    for value in [*trimmed, *([mirrored] if mirrored else [])]:
+    for value in [*trimmed, full[MIRROR_VARIANT]]:
         with_trim |= timed(lambda v=value: bank.pdq_search(v), t, "variants")
     kp: set[int] = set()
     evidence: dict[int, Any] = {}
     unsure = not with_trim
     try:
         # Ingest computes every signal type of every image: extraction is always charged.
-        values = timed(lambda: KP.hash_stream(io.BytesIO(data)), t, "kp_extract")
+        # from the image decoded once for both signal types, as ingest does
+        values = timed(lambda: KP.hash_image(image), t, "kp_extract")
     except UnhashableContent:
         values = []
     if values and (unsure or always_keypoints):
@@ -283,13 +290,12 @@ def query(bank: Bank, data: bytes, *, always_keypoints: bool) -> dict[str, Any]:
             if ev.matched:
                 kp.add(owner)
                 evidence[owner] = ev.to_dict()
-    full = with_trim | (kp if unsure else set())
     return {
         "pdq": plain,
         "dihedral": dihedral,
         "variants": with_trim,
         "keypoints": kp,
-        "full": full,
+        "full": with_trim | (kp if unsure else set()),
         "times": t,
         "evidence": evidence,
     }
@@ -355,7 +361,7 @@ def image_bench(args: argparse.Namespace) -> dict[str, Any]:
         return float(np.mean([sum(r.get(k, 0.0) for k in keys) for r in rows])) if rows else 0.0
 
     pdq_keys = ("decode", "pdq", "pdq_search")
-    full_keys = (*pdq_keys, "variants", "kp_extract", "kp_search")
+    full_keys = ("decode", "pdq_full", "pdq_search", "variants", "kp_extract", "kp_search")
 
     def median_total(rows: list[dict[str, float]], keys: tuple[str, ...]) -> float:
         return float(np.median([sum(r.get(k, 0.0) for k in keys) for r in rows])) if rows else 0.0
@@ -378,7 +384,7 @@ def image_bench(args: argparse.Namespace) -> dict[str, Any]:
             "non_copies": median_stage(noncopy_times, key),
             "copies": median_stage(copy_times, key),
         }
-        for key in full_keys
+        for key in (*pdq_keys, *full_keys[1:])
     }
     n = len(names)
     total = {m: sum(recall[e][m] for e in recall) / (n * len(recall)) for m in METHODS}

@@ -18,6 +18,7 @@ from takedown.signals.pdq import (
     DIHEDRAL_VARIANTS,
     PdqSignal,
     hamming,
+    mirror_hash,
     pdq_hash,
     pdq_hash_dihedral,
     resize_like_reference_cli,
@@ -274,3 +275,19 @@ def test_reference_cli_resize_picks_nearest_pixels_into_a_512_square() -> None:
     assert resized[511, 511].tolist() == [1002 // 4, 1596 % 256, 1596 // 256]
     small = np.zeros((300, 400, 3), dtype=np.uint8)
     assert resize_like_reference_cli(small) is small
+
+
+@pytest.mark.parametrize(
+    ("width", "height"), [(320, 240), (451, 300), (512, 512), (600, 403), (1000, 872), (130, 77)]
+)
+def test_stored_mirror_hash_is_the_hash_of_the_mirrored_pixels(width: int, height: int) -> None:
+    # Fine noise is where the DCT sign flip lands far from the mirrored image's hash; the
+    # stored variant is sampled from the filtered buffer and must equal hashing the pixels.
+    rng = np.random.default_rng(width * height)
+    pixels = np.asarray(synthetic_photo(width, height, seed=width)).astype(np.int16)
+    pixels = np.clip(pixels + rng.integers(-60, 61, pixels.shape), 0, 255).astype(np.uint8)
+    stored = {v.variant: v.value for v in PdqSignal().hash_image(Image.fromarray(pixels))}
+    mirrored = np.ascontiguousarray(pixels[:, ::-1])
+    assert stored["flip-y"] == pdq_hash(mirrored)[0]
+    assert mirror_hash(Image.fromarray(pixels)) == pdq_hash(mirrored)[0]
+    assert stored[""] == pdq_hash(pixels)[0]

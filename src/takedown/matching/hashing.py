@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, BinaryIO
 
 from sqlalchemy import select, update
@@ -12,6 +13,7 @@ from takedown.app import App
 from takedown.jobs import task
 from takedown.plugins import signal_types
 from takedown.signals.base import SignalError, SignalType, SignalValue
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
 from takedown.store.blobs import BlobError
 from takedown.store.models import Content, Sighting, Signal
 from takedown.store.upsert import insert_ignore
@@ -26,20 +28,53 @@ def applicable(kind: str, types: Mapping[str, SignalType] | None = None) -> list
 def hash_stream(
     stream: BinaryIO, kind: str, only: str | None = None
 ) -> tuple[list[SignalValue], dict[str, str]]:
-    """All signals of one piece of content; errors per signal type, never an exception."""
+    """All signals of one piece of content; errors per signal type, never an exception.
+
+    An image is decoded once for the types that hash decoded images (PDQ, keypoints); a decode
+    failure is each such type's error, as it would be if each decoded the file itself.
+    """
     values: list[SignalValue] = []
     errors: dict[str, str] = {}
-    for signal in applicable(kind):
-        if only is not None and signal.name != only:
-            continue
+    types = [s for s in applicable(kind) if only is None or s.name == only]
+    shared = [s for s in types if kind == "image" and _shares_decode(s)]
+    if len(shared) > 1:
         stream.seek(0)
         try:
-            values.extend(signal.hash_stream(stream))
-        except SignalError as exc:
-            errors[signal.name] = str(exc)
+            image = open_image(stream, reduced=True, max_pixels=min(_max_pixels(s) for s in shared))
         except (OSError, ValueError, MemoryError) as exc:
-            errors[signal.name] = f"{type(exc).__name__}: {exc}"
+            errors.update({s.name: _message(exc) for s in shared})
+        else:
+            for signal in shared:
+                _collect(signal, partial(signal.hash_image, image), values, errors)
+        types = [s for s in types if s not in shared]
+    for signal in types:
+        stream.seek(0)
+        _collect(signal, partial(signal.hash_stream, stream), values, errors)
     return values, errors
+
+
+def _shares_decode(signal: SignalType) -> bool:
+    return signal.hashes_images and bool(getattr(signal, "reduced_decode", True))
+
+
+def _max_pixels(signal: SignalType) -> int:
+    return int(getattr(signal, "max_pixels", DEFAULT_MAX_PIXELS))
+
+
+def _collect(
+    signal: SignalType,
+    compute: Callable[[], Sequence[SignalValue]],
+    values: list[SignalValue],
+    errors: dict[str, str],
+) -> None:
+    try:
+        values.extend(compute())
+    except (OSError, ValueError, MemoryError) as exc:
+        errors[signal.name] = _message(exc)
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, SignalError) else f"{type(exc).__name__}: {exc}"
 
 
 @dataclass

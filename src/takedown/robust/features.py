@@ -105,11 +105,13 @@ def _spread(keypoints: Sequence[cv2.KeyPoint], width: int, height: int, keep: in
 
 def prepare(array: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint8], TrimBox]:
     """The trimmed grey working image (long side ``WORK_SIDE`` at most) and the trim box."""
-    kept, box = trim(array)
-    if kept.ndim == 3 and kept.shape[2] >= 3 and kept.dtype == np.uint8:
-        g = cv2.cvtColor(np.ascontiguousarray(kept[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    if array.ndim == 3 and array.shape[2] >= 3 and array.dtype == np.uint8:
+        # grey first: the margins are found on a third of the data (same luma weights)
+        whole = cv2.cvtColor(np.ascontiguousarray(array[:, :, :3]), cv2.COLOR_RGB2GRAY)
     else:
-        g = np.clip(grey(kept) + 0.5, 0, 255).astype(np.uint8)
+        whole = np.clip(grey(array) + 0.5, 0, 255).astype(np.uint8)
+    kept, box = trim(whole)
+    g = np.ascontiguousarray(kept, dtype=np.uint8)
     height, width = g.shape
     # Every image is brought to the same working size (down or up), so that a copy at another
     # resolution shows its features at the same scale as the original.
@@ -117,8 +119,8 @@ def prepare(array: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint8], Trim
     if scale != 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         method = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-        g = cv2.resize(g, size, interpolation=method)
-    return np.ascontiguousarray(g, dtype=np.uint8), box
+        return np.ascontiguousarray(cv2.resize(g, size, interpolation=method), dtype=np.uint8), box
+    return g, box
 
 
 def extract(array: npt.NDArray[np.generic], keep: int = KEEP) -> tuple[Signature, TrimBox]:

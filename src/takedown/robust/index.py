@@ -15,8 +15,8 @@ sorted array of keys with the descriptor's row (16 bytes), in two parts searched
 compiled loop of ``takedown.robust.kernels``: the main arrays and a small tail of recent
 additions (kept sorted by insertion, merged into the main arrays when it outgrows
 ``max(TAIL_MIN, main / 8)`` descriptors). Removals are tombstones (a dead slot) until the next
-merge. About 36 + 16 x TABLES bytes per descriptor (56 per image): ~7.4 KB per image in memory
-with 6 tables, plus the signature kept for verification (~2 KB).
+merge. About 36 + 16 x TABLES bytes per descriptor (56 per image): ~5.6 KB per image in memory
+with 4 tables, plus the signature kept for verification (~2 KB).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ import numpy.typing as npt
 from takedown.robust.features import Signature, words
 from takedown.robust.kernels import lsh_votes
 
-TABLES = 6
-KEY_BITS = 20
-VOTE_BITS = 64
+TABLES = 4
+KEY_BITS = 22
+VOTE_BITS = 40
 COMMON_BITS = 24
 MIN_VOTES = 3
-DEFAULT_LIMIT = 8
+DEFAULT_LIMIT = 4
 COMMON_MIN_OWNERS = 50
 COMMON_SHARE = 0.01
 TAIL_MIN = 4096

@@ -179,3 +179,19 @@ def mutual_nearest(query: U64, reference: U64, max_bits: int) -> tuple[I64, I64]
             out_q[n], out_r[n] = q, r
             n += 1
     return out_q[:n].copy(), out_r[:n].copy()
+
+
+@njit(cache=True)
+def distances(query: U64, reference: U64) -> I32:
+    """All Hamming distances between query and reference descriptors (nq x nr)."""
+    nq, nr = query.shape[0], reference.shape[0]
+    out = np.empty((nq, nr), dtype=np.int32)
+    for q in range(nq):
+        for r in range(nr):
+            out[q, r] = (
+                _popcount(query[q, 0] ^ reference[r, 0])
+                + _popcount(query[q, 1] ^ reference[r, 1])
+                + _popcount(query[q, 2] ^ reference[r, 2])
+                + _popcount(query[q, 3] ^ reference[r, 3])
+            )
+    return out

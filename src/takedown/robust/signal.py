@@ -24,7 +24,7 @@ from takedown.robust import features
 from takedown.robust.features import KEEP, Signature, SignatureError, decode, encode, extract
 from takedown.robust.verify import MIN_INLIERS, Evidence, verify
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
-from takedown.signals.imageio import DEFAULT_MAX_PIXELS, load_checked, open_checked
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 
@@ -48,22 +48,6 @@ def signature_of_image(image: Image.Image, keep: int = KEEP * QUERY_CHUNKS) -> S
             f"too few keypoints ({len(sig)}): a flat or featureless image; PDQ alone applies"
         )
     return sig
-
-
-def open_small(stream: BinaryIO, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Decode an image for keypoints, with the checks of ``takedown.signals.imageio.open_image``
-    (the pixel limit read from the header before any decode; every decoder failure an
-    ``UnhashableContent``), but a JPEG is decoded in grey at the smallest DCT scale that keeps
-    its long side at least ``WORK_SIDE``: keypoints are found on a grey image of that size, so
-    a quarter of the pixels of PDQ's reduced decode suffice.
-    """
-    image = open_checked(stream, max_pixels=max_pixels)
-    width, height = image.size
-    shrink = features.WORK_SIDE / max(width, height)
-    if shrink >= 1.0:
-        return load_checked(image)
-    size = (max(1, int(width * shrink)), max(1, int(height * shrink)))
-    return load_checked(image, ("L", size))
 
 
 def split(sig: Signature) -> list[tuple[str, Signature]]:
@@ -117,11 +101,16 @@ class KeypointSignal(SignalType):
     default_threshold = SCORE_SCALE - MIN_INLIERS
     max_threshold = SCORE_SCALE - 6
     index_kind = "pairwise"
+    hashes_images = True
 
     max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
 
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
-        image = open_small(stream, self.max_pixels)
+        # The decode PDQ uses (reduced JPEG decode), so that ingest decodes an image once for
+        # both and a value is the same whichever way it was computed.
+        return self.hash_image(open_image(stream, reduced=True, max_pixels=self.max_pixels))
+
+    def hash_image(self, image: Image.Image) -> Sequence[SignalValue]:
         sig = signature_of_image(image)
         quality = min(100, round(100 * len(sig) / (KEEP * QUERY_CHUNKS)))
         return [

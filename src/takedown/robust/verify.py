@@ -21,11 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from takedown.robust.features import Signature, words
-from takedown.robust.kernels import mutual_nearest
+from takedown.robust.kernels import distances, mutual_nearest
 
 MAX_DESCRIPTOR_BITS = 64
 MIN_PAIRS = 6
-MIN_INLIERS = 10
+MIN_INLIERS = 8
 REPROJECTION = 5.0
 MAX_SCALE = 4.0
 RANSAC_ITERS = 200
@@ -35,8 +35,23 @@ MIN_EXTENT = 0.2
 #: A match with fewer inliers than this must also cover ``MIN_COVERAGE`` of the reference
 #: (area of the inliers' convex hull): a few inliers on a small patch (a logo and a title
 #: shared by posters of one outlet, a line of text) are not a copy.
-STRONG_INLIERS = 14
+STRONG_INLIERS = 12
 MIN_COVERAGE = 0.14
+#: So many inliers, agreeing this well (inliers / pairs), are a copy even when they sit in a
+#: small part of the picture (one object on a plain background); they must still spread over
+#: ``MIN_DENSE_EXTENT`` of the reference's width and height.
+DENSE_INLIERS = 24
+DENSE_RATIO = 0.6
+MIN_DENSE_EXTENT = 0.1
+#: Inliers closer than this (working-image pixels, on either side) count once.
+SAME_PLACE = 2.5
+#: Guided matching (see ``verify``) runs when RANSAC on mutual nearest neighbours found at
+#: least this many inliers but fewer than ``STRONG_INLIERS``; it pairs keypoints that the
+#: transform puts within ``GUIDE_RADIUS`` working-image pixels of each other.
+GUIDE_FROM = 7
+GUIDE_RADIUS = 4.0
+#: Descriptor distance allowed for a guided pair (stricter than mutual nearest neighbours').
+GUIDE_BITS = 48
 
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
@@ -64,18 +79,24 @@ class Evidence:
     #: Query keypoints left out because they also verify against other candidates: elements
     #: shared by many bank entries (an outlet's logo, a caption template), not the content.
     shared_ignored: int = 0
-    #: Spread of the inliers on the reference (10th to 90th percentile of x and of y, as shares
-    #: of its sides), whichever is smaller: a template's title line or logo is thin or small.
+    #: Spread of the inliers (10th to 90th percentile of x and of y, as shares of the sides),
+    #: the smallest of the four (x and y, on the query and on the reference): a template's
+    #: title line or logo is thin or small.
     extent: float = 0.0
 
     @property
     def matched(self) -> bool:
-        return (
-            self.inliers >= MIN_INLIERS
-            and 1.0 / MAX_SCALE <= self.scale <= MAX_SCALE
-            and self.extent >= MIN_EXTENT
-            and (self.inliers >= STRONG_INLIERS or self.coverage >= MIN_COVERAGE)
+        if self.inliers < MIN_INLIERS or not 1.0 / MAX_SCALE <= self.scale <= MAX_SCALE:
+            return False
+        spread = self.extent >= MIN_EXTENT and (
+            self.inliers >= STRONG_INLIERS or self.coverage >= MIN_COVERAGE
         )
+        dense = (
+            self.inliers >= DENSE_INLIERS
+            and self.inlier_ratio >= DENSE_RATIO
+            and self.extent >= MIN_DENSE_EXTENT
+        )
+        return spread or dense
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -125,27 +146,30 @@ def verify(
     none = Evidence(pairs, 0, len(query), len(reference), 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, shared)
     if pairs < MIN_PAIRS:
         return none
-    src = query.points[qi].reshape(-1, 1, 2)
-    dst = reference.points[ri].reshape(-1, 1, 2)
-    cv2.setRNGSeed(12345)  # deterministic RANSAC: the same pair always gives the same verdict
-    model, mask = cv2.estimateAffinePartial2D(
-        src,
-        dst,
-        method=cv2.RANSAC,
-        ransacReprojThreshold=REPROJECTION,
-        maxIters=RANSAC_ITERS,
-        confidence=0.995,
-        refineIters=10,
-    )
-    if model is None or mask is None:
+    fitted = _fit(query.points[qi], reference.points[ri])
+    if fitted is None:
         return none
-    inliers = int(mask.sum())
+    model, inlying = fitted
+    if GUIDE_FROM <= int(inlying.sum()) < STRONG_INLIERS:
+        # Guided matching: mutual nearest neighbours miss the right partner where several
+        # keypoints look alike (the corners of flat shapes); with the transform roughly known,
+        # pair every query keypoint with the most similar reference keypoint where the
+        # transform puts it, and fit again.
+        guided = _guided_pairs(query, reference, model, ignore)
+        if guided is not None and guided[0].size > int(inlying.sum()):
+            refit = _fit(query.points[guided[0]], reference.points[guided[1]])
+            if refit is not None and int(refit[1].sum()) > int(inlying.sum()):
+                qi, ri = guided
+                model, inlying = refit
+                pairs = int(qi.size)
+    # ORB finds one corner at several pyramid levels: an inlier counts once per place.
+    inlying &= _distinct(query.points[qi], reference.points[ri], inlying)
+    inliers = int(inlying.sum())
     a, b = float(model[0, 0]), float(model[1, 0])
     scale = math.hypot(a, b)
     if not math.isfinite(scale) or scale <= 0:
         return none
     rotation = math.degrees(math.atan2(b, a))
-    inlying = mask.ravel().astype(bool)
     if inlier_rows is not None:
         inlier_rows.append(qi[inlying])
     coverage = extent = 0.0
@@ -154,12 +178,9 @@ def verify(
         hull = cv2.convexHull(kept.reshape(-1, 1, 2).astype(np.float32))
         area = float(reference.width * reference.height)
         coverage = float(cv2.contourArea(hull)) / max(1.0, area)
-        ordered = np.sort(kept, axis=0)  # 10th to 90th percentile: robust to strays
-        low, high = ordered[int(0.1 * (inliers - 1))], ordered[math.ceil(0.9 * (inliers - 1))]
-        extent = min(
-            float(high[0] - low[0]) / max(reference.width, 1),
-            float(high[1] - low[1]) / max(reference.height, 1),
-        )
+        # On both sides: text lines matched to other text in the same font line up along one
+        # axis of the query even where the reference's partners scatter.
+        extent = min(_extent(kept, reference), _extent(query.points[qi][inlying], query))
     return Evidence(
         pairs,
         inliers,
@@ -174,6 +195,89 @@ def verify(
         shared,
         extent,
     )
+
+
+def _distinct(
+    src: npt.NDArray[np.float32], dst: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """``mask`` without pairs whose query or reference keypoint lies within ``SAME_PLACE``
+    pixels of an earlier kept pair's."""
+    keep = np.zeros(mask.shape[0], dtype=np.bool_)
+    rows = np.flatnonzero(mask)
+    if rows.size == 0:
+        return keep
+    near_q = ((src[rows, None, :] - src[None, rows, :]) ** 2).sum(axis=2) <= SAME_PLACE**2
+    near_r = ((dst[rows, None, :] - dst[None, rows, :]) ** 2).sum(axis=2) <= SAME_PLACE**2
+    near = near_q | near_r
+    taken = np.zeros(rows.size, dtype=np.bool_)
+    for k in range(rows.size):  # at most a few dozen inliers
+        if not (near[k] & taken).any():
+            taken[k] = True
+    keep[rows[taken]] = True
+    return keep
+
+
+def _extent(points: npt.NDArray[np.float32], sig: Signature) -> float:
+    """The smaller of the inliers' spreads along x and y (10th to 90th percentile, robust to
+    strays) as shares of the image's sides."""
+    n = points.shape[0]
+    ordered = np.sort(points, axis=0)
+    low, high = ordered[int(0.1 * (n - 1))], ordered[math.ceil(0.9 * (n - 1))]
+    return min(
+        float(high[0] - low[0]) / max(sig.width, 1), float(high[1] - low[1]) / max(sig.height, 1)
+    )
+
+
+def _fit(
+    src: npt.NDArray[np.float32], dst: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]] | None:
+    """RANSAC similarity transform from ``src`` onto ``dst`` and its inlier mask, or None."""
+    if src.shape[0] < 2:
+        return None
+    cv2.setRNGSeed(12345)  # deterministic RANSAC: the same pair always gives the same verdict
+    model, mask = cv2.estimateAffinePartial2D(
+        src.reshape(-1, 1, 2),
+        dst.reshape(-1, 1, 2),
+        method=cv2.RANSAC,
+        ransacReprojThreshold=REPROJECTION,
+        maxIters=RANSAC_ITERS,
+        confidence=0.995,
+        refineIters=10,
+    )
+    if model is None or mask is None:
+        return None
+    return np.asarray(model, dtype=np.float64), mask.ravel().astype(np.bool_)
+
+
+def _guided_pairs(
+    query: Signature,
+    reference: Signature,
+    model: npt.NDArray[np.float64],
+    ignore: npt.NDArray[np.bool_] | None,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]] | None:
+    """One-to-one pairs of keypoints that ``model`` puts within ``GUIDE_RADIUS`` of each other
+    and whose descriptors are at most ``GUIDE_BITS`` apart (the closest first)."""
+    projected = query.points @ model[:, :2].T.astype(np.float32) + model[:, 2].astype(np.float32)
+    offsets = projected[:, None, :] - reference.points[None, :, :]
+    near = (offsets**2).sum(axis=2) <= GUIDE_RADIUS**2
+    bits = distances(words(query.descriptors), words(reference.descriptors))
+    allowed = near & (bits <= GUIDE_BITS)
+    if ignore is not None:
+        allowed &= ~ignore[:, None]
+    q_rows, r_rows = np.nonzero(allowed)
+    if q_rows.size == 0:
+        return None
+    order = np.argsort(bits[q_rows, r_rows], kind="stable")
+    used_q = np.zeros(len(query), dtype=bool)
+    used_r = np.zeros(len(reference), dtype=bool)
+    out_q, out_r = [], []
+    for k in order:  # greedy, closest descriptors first: at most a few hundred candidates
+        q, r = int(q_rows[k]), int(r_rows[k])
+        if not used_q[q] and not used_r[r]:
+            used_q[q] = used_r[r] = True
+            out_q.append(q)
+            out_r.append(r)
+    return np.array(out_q, dtype=np.intp), np.array(out_r, dtype=np.intp)
 
 
 def verify_candidates(

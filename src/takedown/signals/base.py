@@ -13,7 +13,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class SignalError(ValueError):
@@ -60,10 +63,19 @@ class SignalType(ABC):
     #: How matching indexes this type: "exact" (equal values), "hamming256" (256-bit hex
     #: hashes in a Hamming index) or "pairwise" (``distance`` against every candidate).
     index_kind: ClassVar[str] = "exact"
+    #: True when the type also hashes an already decoded still image (``hash_image``): ingest
+    #: then decodes each image once (``takedown.signals.imageio.open_image``, reduced) for
+    #: every such type instead of once per type.
+    hashes_images: ClassVar[bool] = False
 
     @abstractmethod
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
         """Compute this type's signals of the content read from ``stream``."""
+
+    def hash_image(self, image: Image.Image) -> Sequence[SignalValue]:
+        """This type's signals of a decoded image (only when ``hashes_images``); the same
+        values as ``hash_stream`` gives for the file it was decoded from."""
+        raise NotImplementedError(f"{self.name} does not hash decoded images")
 
     @abstractmethod
     def validate(self, value: str) -> str:

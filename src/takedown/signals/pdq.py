@@ -152,26 +152,48 @@ def mirror_hash(image: Image.Image) -> str | None:
     The DCT sign flip that gives ``flip-y`` from the stored orientation's DCT is exact only
     for a symmetric downsampling; the reference's box filter and sampling are not, and on
     fine textures or text the shortcut lands 14-110 bits from the mirrored image's real hash
-    (issue #8). Stored as the ``flip-y`` variant, this costs one more filter and DCT.
+    (issue #8). The mirrored block is sampled from the stored orientation's filtered buffer
+    (``pdq_core.downsample_64_and_mirror``): equal to hashing the mirrored pixels, without a
+    second filtering.
     """
     luma = _luma(image)
     if luma is None:
         return None
-    dct, _quality = pdq_core.dct16_from_luma(np.ascontiguousarray(luma[:, ::-1]))
-    return pdq_core.bits_to_hex(dct)
+    _dct, mirror, _quality = pdq_core.dct16_and_mirror_from_luma(luma)
+    return pdq_core.bits_to_hex(mirror)
 
 
-def trimmed_variant(image: Image.Image) -> list[SignalValue]:
+def pdq_hash_variants(
+    image: Image.Image,
+) -> tuple[dict[str, str], int, npt.NDArray[np.float32] | None]:
+    """The 8 dihedral hashes with ``flip-y`` the hash of the mirrored pixels (see
+    ``mirror_hash``), the quality, and the luma (for ``trimmed_variant``), from one luma and
+    one filtering: what the signal stores and a query searches."""
+    luma = _luma(image)
+    if luma is None:
+        return {name: pdq_core.zero_hash() for name in DIHEDRAL_VARIANTS}, 0, None
+    dct, mirror, quality = pdq_core.dct16_and_mirror_from_luma(luma)
+    hashes = {
+        name: pdq_core.bits_to_hex(pdq_core.dihedral_block(dct, name)) for name in DIHEDRAL_VARIANTS
+    }
+    hashes[MIRROR_VARIANT] = pdq_core.bits_to_hex(mirror)
+    return hashes, quality, luma
+
+
+def trimmed_variant(
+    image: Image.Image, luma: npt.NDArray[np.float32] | None = None
+) -> list[SignalValue]:
     """The ``trim`` variant when the image has uniform margins (see ``takedown.robust.trim``);
-    none otherwise, so the stored hashes of images without margins are unchanged."""
+    none otherwise, so the stored hashes of images without margins are unchanged. ``luma``
+    (the image's, from ``pdq_hash_variants``) saves computing it again."""
     from takedown.robust.trim import TrimBox, find_margins  # robust builds on signals
 
     box: TrimBox | None
     if image.mode in ("RGB", "RGBA", "L"):
         box = find_margins(np.asarray(image))  # looks at the four edges first: cheap
-        array = _luma(image) if box.trimmed else None
+        array = (luma if luma is not None else _luma(image)) if box.trimmed else None
     else:
-        array = _luma(image)
+        array = luma if luma is not None else _luma(image)
         box = None if array is None else find_margins(array)
     if array is None or box is None or not box.trimmed:
         return []
@@ -194,6 +216,7 @@ class PdqSignal(SignalType):
     default_threshold = 31
     max_threshold = 63
     index_kind = "hamming256"
+    hashes_images = True
 
     #: Decode JPEGs at reduced size (>= 512 px short side); see docs/pdq.md.
     reduced_decode: ClassVar[bool] = True
@@ -201,22 +224,23 @@ class PdqSignal(SignalType):
 
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
         image = open_image(stream, reduced=self.reduced_decode, max_pixels=self.max_pixels)
+        return self.hash_image(image)
+
+    def hash_image(self, image: Image.Image) -> Sequence[SignalValue]:
+        """The values of an image decoded as ``hash_stream`` decodes it."""
         width, height = image.size
         if min(width, height) < pdq_core.MIN_HASHABLE_DIM:
             raise UnhashableContent(
                 f"image too small: {width}x{height} (PDQ needs at least "
                 f"{pdq_core.MIN_HASHABLE_DIM} pixels on each side)"
             )
-        hashes, quality = pdq_hash_dihedral(image)
-        mirrored = mirror_hash(image)
-        if mirrored is not None:
-            hashes[MIRROR_VARIANT] = mirrored
+        hashes, quality, luma = pdq_hash_variants(image)
         low = quality < LOW_QUALITY_BELOW
         values = [
             SignalValue(self.name, hashes[variant], quality, low, variant)
             for variant in DIHEDRAL_VARIANTS
         ]
-        values.extend(trimmed_variant(image))
+        values.extend(trimmed_variant(image, luma))
         return values
 
     def validate(self, value: str) -> str:

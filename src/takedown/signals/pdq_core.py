@@ -233,14 +233,10 @@ def _quality(buf: F32) -> int:  # pragma: no cover - compiled
 WINDOW_AXES = ("published", "source")
 
 
-def downsample_64(luma: F32, window_axes: str = "published") -> F32:
-    """Jarosz tent filter (2 X,Y box passes) then centre decimation to 64x64.
-
-    A 64x64 input is used as is (the reference's ``numRows == 64 && numCols == 64`` path).
-    """
+def _filtered(luma: F32, window_axes: str) -> tuple[F32, int]:
+    """The full-size Jarosz-filtered luma (the reference's 2 X,Y box passes) and the window
+    used along rows (the horizontal one)."""
     rows, cols = luma.shape
-    if rows == 64 and cols == 64:
-        return np.ascontiguousarray(luma, dtype=np.float32)
     if window_axes not in WINDOW_AXES:
         raise ValueError(f"window_axes must be one of {WINDOW_AXES}, got {window_axes!r}")
     buf1 = np.array(luma, dtype=np.float32, order="C", copy=True)
@@ -257,10 +253,41 @@ def downsample_64(luma: F32, window_axes: str = "published") -> F32:
     for _ in range(NUM_JAROSZ_XY_PASSES):
         _compiled("_box_rows")(buf1, buf2, win_rows)
         _compiled("_box_cols")(buf2, buf1, win_cols)
-    ini = np.array([int(((i + 0.5) * rows) / 64) for i in range(64)], dtype=np.intp)
-    inj = np.array([int(((j + 0.5) * cols) / 64) for j in range(64)], dtype=np.intp)
-    out: F32 = buf1[np.ix_(ini, inj)]
-    return out
+    return buf1, win_rows
+
+
+def _centres(length: int) -> npt.NDArray[np.intp]:
+    return np.array([int(((i + 0.5) * length) / 64) for i in range(64)], dtype=np.intp)
+
+
+def downsample_64(luma: F32, window_axes: str = "published") -> F32:
+    """Jarosz tent filter (2 X,Y box passes) then centre decimation to 64x64.
+
+    A 64x64 input is used as is (the reference's ``numRows == 64 && numCols == 64`` path).
+    """
+    return downsample_64_and_mirror(luma, window_axes)[0]
+
+
+def downsample_64_and_mirror(luma: F32, window_axes: str = "published") -> tuple[F32, F32]:
+    """The 64x64 block of ``downsample_64`` and that of the left-right mirrored image.
+
+    The mirror's block is sampled from the same filtered buffer, not filtered again: the box
+    filter is symmetric for an odd window, and for an even one (the window reaches one pixel
+    further right than left) the mirrored image's filtered value at column ``y`` equals the
+    stored orientation's at ``cols - 1 - y`` shifted left one pixel per pass. Sampling the
+    buffer at those columns gives the mirrored image's block up to float rounding and the
+    image's first and last few columns (where the reference's window shrinks): hashes within a
+    few bits of hashing the mirrored pixels, for a sixtieth of the cost.
+    """
+    rows, cols = luma.shape
+    if rows == 64 and cols == 64:
+        block = np.ascontiguousarray(luma, dtype=np.float32)
+        return block, np.ascontiguousarray(block[:, ::-1])
+    buf, win_rows = _filtered(luma, window_axes)
+    ini, inj = _centres(rows), _centres(cols)
+    shift = 0 if win_rows % 2 else NUM_JAROSZ_XY_PASSES
+    mirrored = np.clip(cols - 1 - inj - shift, 0, cols - 1)
+    return buf[np.ix_(ini, inj)], buf[np.ix_(ini, mirrored)]
 
 
 def lower_median(values: F32) -> np.float32:
@@ -275,6 +302,16 @@ def dct16_from_luma(luma: F32, window_axes: str = "published") -> tuple[F32, int
     quality = int(_compiled("_quality")(block))
     dct: F32 = _compiled("_dct64_to_16")(block, DCT_MATRIX)
     return dct, quality
+
+
+def dct16_and_mirror_from_luma(luma: F32, window_axes: str = "published") -> tuple[F32, F32, int]:
+    """``dct16_from_luma`` and the DCT block of the left-right mirrored image (see
+    ``downsample_64_and_mirror``), from one filtering."""
+    block, mirror_block = downsample_64_and_mirror(luma, window_axes)
+    quality = int(_compiled("_quality")(block))
+    dct: F32 = _compiled("_dct64_to_16")(block, DCT_MATRIX)
+    mirror: F32 = _compiled("_dct64_to_16")(np.ascontiguousarray(mirror_block), DCT_MATRIX)
+    return dct, mirror, quality
 
 
 # Dihedral transforms of the DCT block (dct16OriginalTo*). Sign masks are indexed [i, j] of
