@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -193,6 +194,31 @@ def api_cases(w: World) -> dict[tuple[str, str], Case]:
         ("POST", f"{v1}/referrals/callback"): Case(
             f"{v1}/referrals/callback", client_error, kwargs={"content": b"{}"}
         ),
+        **ops_api_cases(w),
+    }
+
+
+def ops_api_cases(w: World) -> dict[tuple[str, str], Case]:
+    """Operations and holds (takedown.ops.api): A's operation is its world's first (id 1)."""
+    v1, op = "/api/v1/operations", f"/api/v1/operations/{1}"
+    now = datetime.now(UTC)
+    own_op = {"name": "b-op", "starts_at": now.isoformat(), "ends_at": f"{now:%Y}-12-31T23:00Z"}
+    own_hold = {"kind": "domain", "value": "b-own.example", "reason": "ours", "days": 1}
+    return {
+        ("GET", v1): Case(v1, empty_data, contains("Op-Alpha")),
+        ("POST", v1): Case(v1, created, kwargs={"json": own_op}),
+        ("GET", f"{v1}/{{operation_id}}"): Case(op, hidden, contains("Op-Alpha")),
+        ("GET", f"{v1}/{{operation_id}}/board"): Case(f"{op}/board", hidden, contains("Op-Alpha")),
+        ("GET", f"{v1}/{{operation_id}}/report"): Case(
+            f"{op}/report", hidden, contains("Op-Alpha")
+        ),
+        ("POST", f"{v1}/{{operation_id}}/agencies"): Case(
+            f"{op}/agencies", hidden, kwargs={"json": {"agency": "Other Unit"}}
+        ),
+        ("POST", f"{v1}/{{operation_id}}/close"): Case(f"{op}/close", hidden),
+        ("GET", "/api/v1/holds"): Case("/api/v1/holds", empty_data, contains("SECRET-REASON")),
+        ("POST", "/api/v1/holds"): Case("/api/v1/holds", created, kwargs={"json": own_hold}),
+        ("POST", "/api/v1/holds/{hold_id}/lift"): Case(f"/api/v1/holds/{w.hold_id}/lift", hidden),
     }
 
 
@@ -222,6 +248,12 @@ def page_cases(w: World) -> dict[tuple[str, str], Case]:
         ("GET", "/operations"): Case("/operations", ok, contains("Op-Alpha")),
         ("GET", "/operations/{name:path}"): Case(
             f"/operations/{quote(OPERATION, safe='')}", hidden, contains("Op-Alpha")
+        ),
+        ("GET", "/reports/operation/{name:path}"): Case(
+            f"/reports/operation/{quote(OPERATION, safe='')}", hidden, contains("Op-Alpha")
+        ),
+        ("GET", "/reports/transparency"): Case(
+            "/reports/transparency", ok, contains("Transparency report")
         ),
         ("GET", "/holds"): Case("/holds", ok, contains("SECRET-REASON")),
         ("POST", "/holds"): Case(

@@ -9,8 +9,11 @@ counting repeated attempts.
 
 Matching: ``url`` — the canonical form of the URL equals the sighting's; ``domain`` — the
 sighting's registrable domain or host is the domain or under it; ``signal`` — ``type:value``
-(e.g. ``sha256:…``, ``pdq:…``) equals one of the sighting content's signals exactly (or its
-SHA-256); ``label`` — ``name:value`` is among the labels of the bank entries it matched.
+(e.g. ``sha256:…``) equals one of the sighting content's signals exactly (or its SHA-256); a
+``pdq:<hex>`` hold matches content with a PDQ hash (any stored variant) within the hold's
+Hamming distance (``max_distance``, default 31; 0 = exact), by a linear scan over the active
+PDQ holds (a few hundred at most in practice); ``label`` — ``name:value`` is among the labels
+of the bank entries it matched.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from takedown.urls import InvalidURL, canonicalize
 
 KINDS = ("url", "domain", "signal", "label")
 MAX_DAYS = 366
+PDQ_DISTANCE = 31
+MAX_PDQ_DISTANCE = 128
+_HEX = frozenset("0123456789abcdef")
 
 
 def blocked_message(agency_name: str) -> str:
@@ -55,7 +61,10 @@ def _normalise(kind: str, value: str) -> str:
         signal_type, _, signal_value = value.partition(":")
         if not signal_type or not signal_value:
             raise OpsError("a signal hold is written type:value, e.g. sha256:<hex>")
-        return f"{signal_type.strip().lower()}:{signal_value.strip().lower()}"
+        signal_type, signal_value = signal_type.strip().lower(), signal_value.strip().lower()
+        if signal_type == "pdq" and (len(signal_value) != 64 or not set(signal_value) <= _HEX):
+            raise OpsError("a pdq hold needs a hash of 64 hex characters")
+        return f"{signal_type}:{signal_value}"
     if kind == "label":
         if ":" not in value:
             raise OpsError("a label hold is written name:value, e.g. outlet:example")
@@ -72,9 +81,12 @@ def add_hold(
     reason: str,
     expires_at: datetime | None = None,
     days: float | None = None,
+    max_distance: int | None = None,
     actor: str | None = None,
     now: datetime | None = None,
 ) -> OpsHold:
+    """A hold of ``agency``; ``max_distance`` only for ``signal`` holds on ``pdq:<hex>``
+    (default :data:`PDQ_DISTANCE`)."""
     now = now or utcnow()
     if kind not in KINDS:
         raise OpsError(f"unknown hold kind {kind!r} (one of: {', '.join(KINDS)})")
@@ -90,10 +102,18 @@ def add_hold(
     if expires_at <= now or expires_at > now + timedelta(days=MAX_DAYS):
         raise OpsError(f"the expiry must lie in the future, at most {MAX_DAYS} days ahead")
     owner = get_agency(session, agency)
+    normalised = _normalise(kind, value)
+    if kind == "signal" and normalised.startswith("pdq:"):
+        max_distance = PDQ_DISTANCE if max_distance is None else max_distance
+        if not 0 <= max_distance <= MAX_PDQ_DISTANCE:
+            raise OpsError(f"a pdq hold's distance lies in 0..{MAX_PDQ_DISTANCE}")
+    elif max_distance is not None:
+        raise OpsError("only a signal hold on a pdq hash takes a distance")
     hold = OpsHold(
         agency_id=owner.id,
         kind=kind,
-        value=_normalise(kind, value),
+        value=normalised,
+        max_distance=max_distance,
         reason=reason[:4000],
         created_by=actor,
         created_at=now,
@@ -157,6 +177,7 @@ def hold_view(hold: OpsHold, agency_name: str, *, owner: bool) -> dict[str, Any]
         "agency": agency_name,
         "kind": hold.kind,
         "value": hold.value,
+        "max_distance": hold.max_distance,
         "reason": hold.reason,
         "state": state,
         "created_at": hold.created_at.isoformat(),
@@ -192,8 +213,14 @@ class _Index:
     domain: dict[str, list[OpsHold]] = field(default_factory=lambda: defaultdict(list))
     signal: dict[str, list[OpsHold]] = field(default_factory=lambda: defaultdict(list))
     label: dict[str, list[OpsHold]] = field(default_factory=lambda: defaultdict(list))
+    #: signal holds on PDQ hashes: (hash as an int, largest distance, hold)
+    pdq: list[tuple[int, int, OpsHold]] = field(default_factory=list)
 
     def add(self, hold: OpsHold) -> None:
+        if hold.kind == "signal" and hold.value.startswith("pdq:"):
+            distance = PDQ_DISTANCE if hold.max_distance is None else hold.max_distance
+            self.pdq.append((int(hold.value[4:], 16), distance, hold))
+            return
         getattr(self, hold.kind)[hold.value].append(hold)
 
 
@@ -231,7 +258,7 @@ def check(
         if index.domain:
             for domain in _domains(s.host, s.registrable_domain):
                 found[s.id] += index.domain.get(domain, [])
-    if index.signal:
+    if index.signal or index.pdq:
         _match_signals(session, sightings, index, found)
     if index.label:
         from takedown.referrals.routing import labels_of
@@ -272,25 +299,55 @@ def _match_signals(
     contents = list(by_content)
     for start in range(0, len(contents), 1000):
         chunk = contents[start : start + 1000]
-        rows: list[Any] = list(
-            session.execute(
+        rows: list[Any] = []
+        if values:
+            rows += session.execute(
                 select(Signal.content_id, Signal.signal_type, Signal.value).where(
                     Signal.content_id.in_(chunk), Signal.value.in_(values)
                 )
-            )
-        )
-        rows += [
-            (cid, "sha256", sha)
-            for cid, sha in session.execute(
-                select(Content.id, Content.sha256).where(
-                    Content.id.in_(chunk), Content.sha256.in_(values)
+            ).all()
+            rows += [
+                (cid, "sha256", sha)
+                for cid, sha in session.execute(
+                    select(Content.id, Content.sha256).where(
+                        Content.id.in_(chunk), Content.sha256.in_(values)
+                    )
                 )
-            )
-        ]
+            ]
         for content_id, signal_type, value in rows:
+            if signal_type == "pdq":
+                continue  # PDQ holds match by distance, below
             holds = index.signal.get(f"{signal_type}:{str(value).lower()}", [])
             for sid in by_content[content_id]:
                 found[sid] += holds
+        if index.pdq:
+            _match_pdq(session, chunk, index.pdq, by_content, found)
+
+
+def _match_pdq(
+    session: Session,
+    contents: list[int],
+    holds: list[tuple[int, int, OpsHold]],
+    by_content: dict[int, list[int]],
+    found: dict[int, list[OpsHold]],
+) -> None:
+    """Every PDQ hash (each stored variant) of ``contents`` against every PDQ hold."""
+    matched: dict[int, dict[int, OpsHold]] = defaultdict(dict)
+    for content_id, value in session.execute(
+        select(Signal.content_id, Signal.value).where(
+            Signal.content_id.in_(contents), Signal.signal_type == "pdq"
+        )
+    ):
+        try:
+            bits = int(str(value), 16)
+        except ValueError:
+            continue
+        for hold_bits, distance, hold in holds:
+            if (bits ^ hold_bits).bit_count() <= distance:
+                matched[content_id][hold.id] = hold
+    for content_id, hits in matched.items():
+        for sid in by_content[content_id]:
+            found[sid] += hits.values()
 
 
 def _record_hit(

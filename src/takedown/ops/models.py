@@ -115,6 +115,8 @@ class OpsHold(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("api_agency.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # url | domain | signal | label
     value: Mapped[str] = mapped_column(Text)
+    #: ``signal`` holds on a PDQ hash: the largest Hamming distance that still matches
+    max_distance: Mapped[int | None] = mapped_column(Integer, default=None)
     reason: Mapped[str] = mapped_column(Text)  # shown to the owner agency only
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

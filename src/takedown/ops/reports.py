@@ -1,10 +1,10 @@
 """Operation reports and period transparency reports (TCO Regulation Art. 7 and 8).
 
-Both are plain dictionaries first (the JSON output), rendered to HTML (every text escaped) or
-PDF (reportlab), with charts drawn by matplotlib (Agg) as PNG images. Removal figures use the
-referrals package's definitions and arithmetic (``takedown.referrals.figures.Group``): time to
-removal runs from the first *sent* referral of an item to its ``removed_at``; shares within
-1 h / 24 h / 7 d are of all referred items.
+Both are plain dictionaries first (the JSON output), rendered by :mod:`takedown.ops.render`
+to HTML (every text escaped) or PDF (reportlab), with charts drawn by matplotlib (Agg).
+Removal figures use the referrals package's definitions and arithmetic
+(``takedown.referrals.figures.Group``): time to removal runs from the first *sent* referral of
+an item to its ``removed_at``; shares within 1 h / 24 h / 7 d are of all referred items.
 
 Transparency figures for a period [from, to):
 
@@ -18,14 +18,9 @@ Transparency figures for a period [from, to):
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -33,14 +28,23 @@ from sqlalchemy.orm import Session
 from takedown.ops.dedup import link_new
 from takedown.ops.models import OpsComplaint, OpsSightingLink
 from takedown.ops.operations import get_operation, operation_rows, participants, primaries_of
+from takedown.ops.render import FORMATS, bar_chart, charts, render, render_html, render_pdf
 from takedown.referrals.figures import Group
 from takedown.referrals.machine import ORDER
 from takedown.referrals.models import Referral, ReferralEvent, ReferralItem
 from takedown.referrals.routing import _label_strings as label_strings
 from takedown.store.models import BankEntry, Match, Sighting, utcnow
 
-FORMATS = ("json", "html", "pdf")
-TOP = 15
+__all__ = [
+    "FORMATS",
+    "bar_chart",
+    "charts",
+    "operation_report",
+    "render",
+    "render_html",
+    "render_pdf",
+    "transparency_report",
+]
 
 
 # -- shared pieces ------------------------------------------------------------------------------
@@ -188,16 +192,34 @@ def _table(groups: dict[str, Counter[str]]) -> list[dict[str, Any]]:
 
 
 # -- transparency report ------------------------------------------------------------------------
-def transparency_report(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+def transparency_report(
+    session: Session, start: datetime, end: datetime, *, visible: Select[Any] | None = None
+) -> dict[str, Any]:
+    """The period's figures; with ``visible`` (a sub-select of sighting ids, e.g.
+    ``takedown.api.scope.visible_ids``) only those sightings count, and only the orders,
+    scrutiny and reinstatement events and complaints that concern one of them."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("the period must carry a time zone (UTC)")
     if end <= start:
         raise ValueError("--to must come after --from")
     link_new(session)
+    seen: Any = Sighting.id.is_not(None)  # every sighting, unless scoped
+    of_referral: Any = Referral.id.is_not(None)
+    of_event: Any = ReferralEvent.id.is_not(None)
+    of_complaint: Any = OpsComplaint.id.is_not(None)
+    if visible is not None:
+        seen = Sighting.id.in_(visible)
+        ids = select(ReferralItem.referral_id).where(ReferralItem.sighting_id.in_(visible))
+        of_referral = Referral.id.in_(ids)
+        of_event = ReferralEvent.referral_id.in_(ids)
+        of_complaint = OpsComplaint.sighting_id.in_(visible)
     orders = list(
         session.scalars(
             select(Referral).where(
-                Referral.kind == ORDER, Referral.sent_at >= start, Referral.sent_at < end
+                Referral.kind == ORDER,
+                Referral.sent_at >= start,
+                Referral.sent_at < end,
+                of_referral,
             )
         )
     )
@@ -210,6 +232,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
                 ),
                 ReferralEvent.at >= start,
                 ReferralEvent.at < end,
+                of_event,
             )
         )
     )
@@ -229,7 +252,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
         select(Sighting.id)
         .join(OpsSightingLink, OpsSightingLink.sighting_id == Sighting.id)
         .where(OpsSightingLink.primary_id == OpsSightingLink.sighting_id)
-        .where(Sighting.removed_at >= start, Sighting.removed_at < end)
+        .where(Sighting.removed_at >= start, Sighting.removed_at < end, seen)
     )
     removed_rows = session.execute(
         removed_query.add_columns(Sighting.platform_key, Sighting.language)
@@ -250,7 +273,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
     order_items = session.execute(
         select(ReferralItem.referral_id, Sighting.platform_key, Sighting.language)
         .join(Sighting, Sighting.id == ReferralItem.sighting_id)
-        .where(ReferralItem.referral_id.in_([o.id for o in orders] or [-1]))
+        .where(ReferralItem.referral_id.in_([o.id for o in orders] or [-1]), seen)
     ).all()
     orders_by_platform: Counter[str] = Counter()
     orders_by_language: Counter[str] = Counter()
@@ -264,7 +287,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
     complaints = list(
         session.scalars(
             select(OpsComplaint).where(
-                OpsComplaint.received_at >= start, OpsComplaint.received_at < end
+                OpsComplaint.received_at >= start, OpsComplaint.received_at < end, of_complaint
             )
         )
     )
@@ -272,7 +295,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
     reinstated_complaints = session.scalar(
         select(func.count())
         .select_from(OpsComplaint)
-        .where(OpsComplaint.reinstated_at >= start, OpsComplaint.reinstated_at < end)
+        .where(OpsComplaint.reinstated_at >= start, OpsComplaint.reinstated_at < end, of_complaint)
     )
     reinstated_events = session.scalar(
         select(func.count())
@@ -281,6 +304,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
             ReferralEvent.event == "reinstated",
             ReferralEvent.at >= start,
             ReferralEvent.at < end,
+            of_event,
         )
     )
     sent_in_period: dict[int, datetime] = {}
@@ -289,7 +313,7 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
         select(ReferralItem.sighting_id, func.min(Referral.sent_at), Sighting.removed_at)
         .join(Referral, Referral.id == ReferralItem.referral_id)
         .join(Sighting, Sighting.id == ReferralItem.sighting_id)
-        .where(Referral.sent_at >= start, Referral.sent_at < end)
+        .where(Referral.sent_at >= start, Referral.sent_at < end, seen)
         .group_by(ReferralItem.sighting_id, Sighting.removed_at)
     ):
         if sent is not None:
@@ -330,205 +354,3 @@ def transparency_report(session: Session, start: datetime, end: datetime) -> dic
         "removed_by_outlet": _counted(breakdown["outlet"]),
         "removed_by_label": _counted(breakdown["label"]),
     }
-
-
-# -- charts -------------------------------------------------------------------------------------
-def bar_chart(title: str, rows: Iterable[tuple[str, float]]) -> bytes:
-    """A horizontal bar chart as PNG bytes (matplotlib, Agg backend, no display)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-
-    data = list(rows)[:TOP]
-    figure = Figure(figsize=(6.4, 0.35 * max(len(data), 3) + 1.0), dpi=100)
-    axes = figure.add_subplot()
-    labels = [_short(k) for k, _ in data][::-1]
-    values = [v for _, v in data][::-1]
-    axes.barh(range(len(values)), values, color="#3465a4")
-    axes.set_yticks(range(len(values)), labels, fontsize=8)
-    axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
-
-
-def _short(text: str, width: int = 40) -> str:
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def charts(report: dict[str, Any]) -> list[tuple[str, bytes]]:
-    if report["kind"] == "operation":
-        specs = [
-            ("Items by platform", report["by_platform"], "items"),
-            ("Items by language", report["by_language"], "items"),
-        ]
-    else:
-        specs = [
-            ("Items removed by platform", report["removed_by_platform"], "count"),
-            ("Items removed by language", report["removed_by_language"], "count"),
-        ]
-    return [
-        (title, bar_chart(title, [(r["key"], r[field]) for r in rows]))
-        for title, rows, field in specs
-        if rows
-    ]
-
-
-# -- rendering ----------------------------------------------------------------------------------
-def _sections(report: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
-    """The report as titled tables of strings (shared by HTML and PDF)."""
-
-    def fmt(value: Any) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        if isinstance(value, list):
-            return ", ".join(fmt(v) for v in value)
-        if isinstance(value, dict):
-            return "; ".join(f"{k}: {fmt(v)}" for k, v in value.items())
-        return str(value)
-
-    def pairs(mapping: dict[str, Any]) -> list[list[str]]:
-        return [
-            [k.replace("_", " "), fmt(v)] for k, v in mapping.items() if not isinstance(v, list)
-        ]
-
-    def listing(rows: list[dict[str, Any]]) -> list[list[str]]:
-        if not rows:
-            return [["(none)"]]
-        head = list(rows[0])
-        return [head] + [[fmt(r[k]) for k in head] for r in rows]
-
-    out: list[tuple[str, list[list[str]]]] = []
-    if report["kind"] == "operation":
-        out.append(
-            (
-                "Operation",
-                [
-                    ["name", report["operation"]],
-                    ["from", report["starts_at"]],
-                    ["to", report["ends_at"]],
-                    ["closed", fmt(report["closed_at"])],
-                    ["participants", fmt(report["participants"])],
-                    ["targets", fmt(report["targets"])],
-                    ["frozen record digest", fmt(report["final_digest"])],
-                ],
-            )
-        )
-        out.append(("Summary", pairs(report["summary"])))
-        for key in ("by_platform", "by_language", "by_agency", "by_outlet", "by_label"):
-            out.append((key.replace("_", " ").capitalize(), listing(report[key])))
-    else:
-        out.append(("Period", [["from", report["from"]], ["to", report["to"]]]))
-        out.append(("Authority figures (TCO Art. 8)", pairs(report["authority_art8"])))
-        for key in ("orders_by_platform", "orders_by_language"):
-            out.append((key.replace("_", " ").capitalize(), listing(report["authority_art8"][key])))
-        out.append(("Platform figures (TCO Art. 7)", pairs(report["platform_art7"])))
-        out.append(
-            (
-                "Orders not acted on, and why",
-                listing(report["platform_art7"]["orders_not_acted_on_why"]),
-            )
-        )
-        out.append(("Referrals sent in the period", pairs(report["referrals"])))
-        for key in (
-            "removed_by_platform",
-            "removed_by_language",
-            "removed_by_outlet",
-            "removed_by_label",
-        ):
-            out.append((key.replace("_", " ").capitalize(), listing(report[key])))
-    return out
-
-
-def _title(report: dict[str, Any]) -> str:
-    if report["kind"] == "operation":
-        return f"Operation report: {report['operation']}"
-    return f"Transparency report {report['from'][:10]} – {report['to'][:10]}"
-
-
-def render_html(report: dict[str, Any]) -> bytes:
-    esc = html.escape
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "img-src data:; style-src 'unsafe-inline'\">",
-        f"<title>{esc(_title(report))}</title>",
-        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
-        "table{border-collapse:collapse;margin-bottom:1em}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}</style>",
-        f"</head><body><h1>{esc(_title(report))}</h1>",
-        f"<p>Generated {esc(report['generated_at'])}</p>",
-    ]
-    for title, rows in _sections(report):
-        parts.append(f"<h2>{esc(title)}</h2><table>")
-        for i, row in enumerate(rows):
-            cell = (
-                "th"
-                if i == 0 and len(rows) > 1 and title.startswith(("By", "Orders", "Removed"))
-                else "td"
-            )
-            parts.append("<tr>" + "".join(f"<{cell}>{esc(c)}</{cell}>" for c in row) + "</tr>")
-        parts.append("</table>")
-    for title, png in charts(report):
-        data = base64.b64encode(png).decode()
-        parts.append(
-            f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='data:image/png;base64,{data}'>"
-        )
-    parts.append("</body></html>")
-    return "\n".join(parts).encode()
-
-
-def render_pdf(report: dict[str, Any]) -> bytes:
-    import importlib
-
-    colors = importlib.import_module("reportlab.lib.colors")
-    A4 = importlib.import_module("reportlab.lib.pagesizes").A4
-    getSampleStyleSheet = importlib.import_module("reportlab.lib.styles").getSampleStyleSheet
-    cm = importlib.import_module("reportlab.lib.units").cm
-    platypus = importlib.import_module("reportlab.platypus")
-    Image, Paragraph, Spacer = platypus.Image, platypus.Paragraph, platypus.Spacer
-    SimpleDocTemplate, Table, TableStyle = (
-        platypus.SimpleDocTemplate,
-        platypus.Table,
-        platypus.TableStyle,
-    )
-    styles = getSampleStyleSheet()
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, title=_title(report), author="Takedown")
-    story: list[Any] = [Paragraph(escape(_title(report)), styles["Title"])]
-    story.append(Paragraph(escape(f"Generated {report['generated_at']}"), styles["Normal"]))
-    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
-    for title, rows in _sections(report):
-        story.append(Paragraph(escape(title), styles["Heading2"]))
-        data = [[Paragraph(escape(_short(c, 300)), cell) for c in row] for row in rows]
-        width = (A4[0] - 4 * cm) / max(len(rows[0]), 1)
-        table = Table(data, colWidths=[width] * len(rows[0]), repeatRows=1)
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-        story.append(table)
-        story.append(Spacer(1, 0.3 * cm))
-    for title, png in charts(report):
-        story.append(Paragraph(escape(title), styles["Heading2"]))
-        image = Image(io.BytesIO(png))
-        scale = min(1.0, (A4[0] - 4 * cm) / image.drawWidth)
-        image.drawWidth *= scale
-        image.drawHeight *= scale
-        story.append(image)
-    doc.build(story)
-    return out.getvalue()
-
-
-def render(report: dict[str, Any], fmt: str) -> bytes:
-    if fmt == "json":
-        import json
-
-        return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode()
-    if fmt == "html":
-        return render_html(report)
-    if fmt == "pdf":
-        return render_pdf(report)
-    raise ValueError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")

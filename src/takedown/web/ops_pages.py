@@ -3,6 +3,10 @@
 * ``/operations`` and ``/operations/{name}``: the operations the user's agency takes part in
   and each one's live board (found / items / unique material / referred / removed by platform,
   language and agency; assignments). Others' operations are 404.
+* ``/reports/operation/{name}``: the operation report of an operation the user's agency takes
+  part in (others are 404); ``/reports/transparency?from=&to=``: the period's transparency
+  figures counting only the sightings the user may see (and the orders, events and complaints
+  about them). Both are the figures of :mod:`takedown.ops.reports` as tables; no media.
 * ``/holds``: the user's agency's holds (with their reasons: the owner's view) and every hit
   on them (who tried to refer what); add and lift, for roles allowed to ``hold``.
 * ``/infra`` and ``/infra/{outlet}``: outlets and their takedown plan; the graph as an SVG
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,7 +33,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from takedown.api.auth import WebUser
-from takedown.api.scope import Viewer, agency_name, sighting_filter
+from takedown.api.scope import Viewer, agency_name, sighting_filter, visible_ids
+from takedown.ops import api as ops_api
 from takedown.store.models import Sighting
 from takedown.web.views import (
     MEDIA_CSP,
@@ -42,6 +48,8 @@ from takedown.web.views import (
 )
 
 router = APIRouter(include_in_schema=False)
+#: the ops feature's API routes (takedown.ops.api), mounted by takedown.api.app with the pages
+api_router = ops_api.router
 Name = Annotated[str, PathParam(min_length=1, max_length=200)]
 HOLD_KINDS = ("url", "domain", "signal", "label")
 
@@ -90,6 +98,94 @@ def operation_board(request: Request, user: User, name: Name) -> HTMLResponse:
         except OpsError:
             return not_found(request, user, "No such operation.")
     return page(request, "operation.html", user, board=figures, title=f"Operation {name}")
+
+
+# -- reports ------------------------------------------------------------------------------------
+def _tables(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report as titled tables (the HTML and PDF renderers' sections): listings get a
+    header row, key/value sections none."""
+    from takedown.ops.render import sections
+
+    out = []
+    for title, rows in sections(report):
+        listing = len(rows) > 1 and title.startswith(("By", "Orders", "Removed"))
+        out.append(
+            {
+                "title": title,
+                "head": rows[0] if listing else None,
+                "rows": rows[1:] if listing else rows,
+            }
+        )
+    return out
+
+
+@router.get("/reports/operation/{name:path}", response_class=HTMLResponse)
+def operation_report(request: Request, user: User, name: Name) -> HTMLResponse:
+    from takedown.ops.agencies import OpsError
+    from takedown.ops.reports import operation_report as build
+
+    viewer = viewer_of(user)
+    with _app(request).db.session() as session:
+        if not _member_operation(session, viewer, name):
+            return not_found(request, user, "No such operation.")
+        try:
+            report = build(session, name)
+        except OpsError:
+            return not_found(request, user, "No such operation.")
+    return page(
+        request,
+        "report.html",
+        user,
+        report=report,
+        tables=_tables(report),
+        heading=f"Operation report: {report['operation']}",
+        title="Operation report",
+    )
+
+
+def _day(value: str | None, fallback: date) -> date | None:
+    if not value:
+        return fallback
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+@router.get("/reports/transparency", response_class=HTMLResponse)
+def transparency(
+    request: Request,
+    user: User,
+    start: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+) -> HTMLResponse:
+    """The period [from, to) (dates, UTC; default: this calendar year so far and the rest)."""
+    from takedown.ops.reports import transparency_report
+
+    today = datetime.now(UTC).date()
+    first = _day(start, date(today.year, 1, 1))
+    last = _day(end, date(today.year + 1, 1, 1))
+    error = None
+    report: dict[str, Any] | None = None
+    if first is None or last is None or last <= first:
+        error = "Give the period as two dates, from before to (YYYY-MM-DD)."
+    else:
+        begin = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        until = datetime(last.year, last.month, last.day, tzinfo=UTC)
+        with _app(request).db.session() as session:
+            visible = visible_ids(session, viewer_of(user))
+            report = transparency_report(session, begin, until, visible=visible)
+    return page(
+        request,
+        "report.html",
+        user,
+        report=report,
+        tables=_tables(report) if report else [],
+        heading="Transparency report",
+        period={"from": (first or today).isoformat(), "to": (last or today).isoformat()},
+        error=error,
+        title="Transparency report",
+    )
 
 
 # -- holds --------------------------------------------------------------------------------------

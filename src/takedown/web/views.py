@@ -19,7 +19,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from takedown.api.auth import (
     WebUser,
@@ -34,15 +34,13 @@ from takedown.api.scope import (
     can_see_cluster,
     can_see_content,
     can_see_sighting,
-    referral_filter,
     sighting_filter,
-    visible_ids,
 )
 from takedown.app import App
 from takedown.ops.agencies import allowed
 from takedown.referrals.board import OPEN, UNSENT, listing
 from takedown.referrals.machine import KINDS
-from takedown.referrals.models import Referral, ReferralItem
+from takedown.referrals.models import ReferralItem
 from takedown.referrals.outbox import ChannelError, send_due
 from takedown.referrals.outbox import queue as queue_referrals
 from takedown.referrals.routing import draft
@@ -381,23 +379,9 @@ def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[s
 
 
 def _referrals_of(app: App, viewer: Viewer) -> list[dict[str, Any]]:
-    """The referrals the viewer may see, with counts of the items it may see."""
-    with app.db.session() as session:
-        mine = set(
-            session.scalars(select(Referral.reference).where(referral_filter(session, viewer)))
-        )
-        counts = dict(
-            session.execute(
-                select(Referral.reference, func.count())
-                .join(ReferralItem, ReferralItem.referral_id == Referral.id)
-                .where(ReferralItem.sighting_id.in_(visible_ids(session, viewer)))
-                .group_by(Referral.reference)
-            ).all()
-        )
-    rows = [r for r in listing(app, limit=100_000) if r["reference"] in mine]
-    for r in rows:
-        r["items"] = counts.get(r["reference"], 0)
-    return rows
+    """The referrals the viewer may see, with counts of the items it may see (filtered and
+    counted by the database: ``takedown.referrals.board.listing``)."""
+    return listing(app, limit=100_000, viewer=viewer)
 
 
 def _board_of(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:

@@ -1,0 +1,37 @@
+"""The operation report page in a real browser (Chromium via Playwright, like
+``test_browser``): reached from the operation board, rendered under the page CSP with no
+error, hostile names shown as text, no image or media on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.seed import Seeded
+from tests.web.conftest import PASSWORD
+from tests.web.test_browser import page, server  # noqa: F401  (the same fixtures)
+
+
+def test_operation_report_page_in_chromium(server: tuple[str, Seeded], page: Any) -> None:  # noqa: F811
+    base, _seeded = server
+    tab = page
+    tab.goto(f"{base}/login")
+    tab.fill("input[name=username]", "ana")
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("form.login button[type=submit]")
+    tab.wait_for_url(f"{base}/queue")
+    tab.click("nav >> text=Operations")
+    tab.click("tr.operation a")
+    tab.click("a.operation-report")
+    tab.wait_for_load_state("load")
+    assert "/reports/operation/" in tab.url
+    assert "<script>" in tab.inner_text("h1")  # the hostile name is text
+    summary = tab.locator("section.report-section", has_text="Summary")
+    assert "sightings" in summary.inner_text() and "2" in summary.inner_text()
+    assert tab.locator("img, video, audio, iframe, object").count() == 0
+    assert tab.evaluate("() => window.__pwned === undefined")
+    tab.go_back()
+    tab.click("a.transparency-report")
+    tab.wait_for_url(f"{base}/reports/transparency")
+    assert tab.locator("form.report-period input[type=date]").count() == 2
+    assert "items removed" in tab.inner_text("body")
+    assert not [e for e in tab.errors if "Content Security Policy" in e], tab.errors
