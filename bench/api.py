@@ -9,7 +9,11 @@ Builds a bank of synthetic PDQ hashes on the embedded default (SQLite), then mea
 * HTTP: ``takedown serve``'s app under uvicorn in its own process, loaded from a second
   process on loopback (httpx, ``--concurrency`` connections, keep-alive, API-key auth on
   every request): requests/s, p50 and p99 latency;
-* resident memory of the server process after the run.
+* CPU time (user + system) per request of the server process and per in-process lookup:
+  a cost that other load on the machine disturbs far less than requests/s;
+* resident memory of the server process after the run;
+* the machine's 1-minute load average before and after (the figures are only comparable
+  between runs at similar load).
 
 Queries: half near a bank entry (0-20 bits flipped, a match), half random (no match).
 The ratio printed is HTTP requests/s over in-process lookups/s.
@@ -100,6 +104,7 @@ def in_process(data: Path, queries: list[str], seconds: float) -> dict[str, Any]
     build_s = time.perf_counter() - start
     times: list[float] = []
     matched = 0
+    cpu_start = time.process_time()
     end = time.perf_counter() + seconds
     i = 0
     while time.perf_counter() < end:
@@ -109,6 +114,7 @@ def in_process(data: Path, queries: list[str], seconds: float) -> dict[str, Any]
         times.append((time.perf_counter() - t0) * 1000)
         matched += bool(result.bank_hits)
         i += 1
+    cpu = time.process_time() - cpu_start
     app.close()
     total = sum(times) / 1000
     return {
@@ -116,6 +122,7 @@ def in_process(data: Path, queries: list[str], seconds: float) -> dict[str, Any]
         "per_s": len(times) / total,
         "matched_share": matched / len(times),
         "index_build_s": build_s,
+        "cpu_ms_per_lookup": cpu * 1000 / max(1, len(times)),
         **percentiles(times),
     }
 
@@ -168,7 +175,7 @@ def over_http(
     data: Path, queries: list[str], key: str, seconds: float, concurrency: int
 ) -> dict[str, Any]:
     import httpx
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     port = free_port()
     env = {**os.environ, "TAKEDOWN_DATA": str(data)}
@@ -206,6 +213,8 @@ def over_http(
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
+        proc = psutil.Process(server.pid)
+        cpu_before = sum(proc.cpu_times()[:2])
         payload = json.dumps({"url": url, "key": key, "queries": queries})
         load = subprocess.run(
             [
@@ -223,7 +232,8 @@ def over_http(
             check=True,
         )
         result = json.loads(load.stdout.strip().splitlines()[-1])
-        rss = psutil.Process(server.pid).memory_info().rss
+        cpu = sum(proc.cpu_times()[:2]) - cpu_before
+        rss = proc.memory_info().rss
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -233,6 +243,9 @@ def over_http(
         "errors": result["errors"],
         "concurrency": concurrency,
         "server_rss_mib": rss / 2**20,
+        # CPU seconds the server spent per request (user + system): less sensitive to other
+        # load on the machine than requests/s
+        "server_cpu_ms_per_request": cpu * 1000 / max(1, result["requests"]),
         **percentiles(result["ms"]),
     }
 
@@ -252,6 +265,7 @@ def main() -> None:
         return
     if args.quick:
         args.entries, args.seconds = 50_000, 5.0
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="takedown-bench-api-") as folder:
         data = Path(folder) / "data"
         t0 = time.perf_counter()
@@ -261,6 +275,7 @@ def main() -> None:
         remote = over_http(data, queries, key, args.seconds, args.concurrency)
     out = {
         "entries": args.entries,
+        "load_1min": [load_before, os.getloadavg()[0]],  # the machine's load around the run
         "bank_load_s": built,
         "in_process": local,
         "http": remote,
@@ -270,6 +285,7 @@ def main() -> None:
         print(json.dumps(out, indent=2))
         return
     print(f"PDQ bank: {args.entries:,} entries (loaded in {built:.1f} s)")
+    print(f"load average (1 min) before / after: {load_before:.2f} / {out['load_1min'][1]:.2f}")
     print(
         f"in-process lookup: {local['per_s']:.0f}/s  p50 {local['p50_ms']:.2f} ms  "
         f"p99 {local['p99_ms']:.2f} ms  (index build {local['index_build_s']:.1f} s, "
@@ -279,6 +295,10 @@ def main() -> None:
         f"HTTP lookup ({remote['concurrency']} connections, second process): "
         f"{remote['per_s']:.0f} req/s  p50 {remote['p50_ms']:.2f} ms  "
         f"p99 {remote['p99_ms']:.2f} ms  errors {remote['errors']}"
+    )
+    print(
+        f"CPU per request: server {remote['server_cpu_ms_per_request']:.2f} ms, "
+        f"in-process lookup {local['cpu_ms_per_lookup']:.2f} ms"
     )
     print(f"server RSS after the run: {remote['server_rss_mib']:.0f} MiB")
     print(f"ratio HTTP / in-process: {out['ratio_http_over_in_process']:.2f}")

@@ -267,3 +267,27 @@ def test_a_held_item_tells_the_other_agency_whom_to_contact_only(app: App, world
     hits = world.call("Alpha", "GET", "/api/v1/holds").json()["data"]
     assert [h["value"] for h in hits] == ["https://t.me/heldchan/9"]
 
+
+def test_intake_over_the_api_is_filed_only_under_the_callers_operations(world: World) -> None:
+    op = _new_operation(world, name="RAD-intake")
+    sighting = {"url": "https://t.me/s/c/77", "operation": op["name"]}
+    other = world.call("Bravo", "POST", "/api/v1/sightings", json=sighting)
+    assert other.status_code == 404 and "RAD-intake" in other.text
+    batch = world.call(
+        "Bravo",
+        "POST",
+        "/api/v1/sightings/batch",
+        files={"file": ("list.txt", b"https://t.me/s/c/78\n")},
+        data={"operation": op["name"], "format": "urls"},
+    )
+    assert batch.status_code == 404
+    board = f"{OPS}/{op['id']}/board"
+    assert world.call("Alpha", "GET", board).json()["data"]["total"]["found"] == 0
+    own = world.call("Alpha", "POST", "/api/v1/sightings", json=sighting)
+    assert own.status_code == 201, own.text
+    assert world.call("Alpha", "GET", board).json()["data"]["total"]["found"] == 1
+    free = world.call("Bravo", "POST", "/api/v1/sightings", json={**sighting, "operation": "x"})
+    assert free.status_code == 201  # a free-text label, not an action-day operation
+    assert world.call("Alpha", "POST", f"{OPS}/{op['id']}/close").status_code == 200
+    closed = world.call("Alpha", "POST", "/api/v1/sightings", json=sighting)
+    assert closed.status_code == 400 and closed.json()["error"]["code"] == "bad_submission"

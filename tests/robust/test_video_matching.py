@@ -23,6 +23,7 @@ from takedown.robust.signal import KeypointSignal
 from takedown.robust.video_signal import NAME, VideoKeyframeSignal
 from takedown.signals.video import VideoSignal
 from takedown.store.models import Content, Match, Sighting, Signal
+from tests.ops.conftest import make_agencies
 from tests.robust.conftest import png
 
 FPS = 10
@@ -162,3 +163,34 @@ def test_bank_export_and_import_keep_the_keyframe_values(
         assert (report.added, report.rejected) == (2, [])
         entries = {e.signal_type: e.value for e in banks.entries(app, f"copy-{fmt}")}
         assert entries == {r.signal_type: r.value for r in rows}
+
+
+def test_api_lookup_by_file_runs_the_robust_video_path(app: App, clips: dict[str, bytes]) -> None:
+    from fastapi.testclient import TestClient
+
+    from takedown.api.app import create_app
+    from takedown.api.auth import create_key
+
+    banks.create_bank(app, "partner")
+    banks.add_entries(app, "partner", bank_rows(clips["original"]))
+    make_agencies(app, "Alpha")
+    secret = create_key(app, "lookup", ["lookup"], agency="Alpha").secret
+    with TestClient(create_app(app)) as client:
+
+        def results(name: str) -> dict[str, dict]:  # type: ignore[type-arg]
+            answer = client.post(
+                "/api/v1/lookup/file",
+                files={"file": (f"{name}.mp4", clips[name], "video/mp4")},
+                headers={"Authorization": f"Bearer {secret}"},
+            )
+            assert answer.status_code == 200, answer.text
+            return {r["signal_type"]: r for r in answer.json()["data"]["results"]}
+
+        cropped = results("crop10")
+        assert cropped["video"]["bank_matches"] == []  # vPDQ misses the crop
+        (hit,) = cropped[NAME]["bank_matches"]
+        assert hit["bank"] == "partner"
+        # a start-trimmed copy is found by containment in the banked vPDQ frames
+        (contained,) = results("trim_start")[NAME]["bank_matches"]
+        assert contained["value"].startswith("vpdq1:") and contained["bank"] == "partner"
+        assert results("shapes")[NAME]["bank_matches"] == []

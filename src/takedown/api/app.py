@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,24 +9,17 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
 from takedown.api import v1
-from takedown.api.auth import session_user
 from takedown.api.common import ApiError, BodyLimit
 from takedown.api.extensions import mount_extensions
+from takedown.api.keycache import KeyCache
+from takedown.api.middleware import ActorAndHeaders
 from takedown.api.service import LookupService
 from takedown.app import App
-from takedown.store import audit
 from takedown.web import ops_pages, views
 
 STATIC = Path(views.__file__).parent / "static"
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "connect-src 'self'"
-)
-API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -55,6 +47,7 @@ def create_app(app: App) -> FastAPI:
     )
     api.state.takedown = app
     api.state.lookups = LookupService(app)
+    api.state.keys = KeyCache.of(app.db)  # verified API keys, in memory for a short while
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
@@ -87,52 +80,17 @@ def create_app(app: App) -> FastAPI:
     async def csrf_failed(request: Request, exc: views.CsrfFailed) -> Response:
         return HTMLResponse("invalid or missing CSRF token", status_code=403)
 
-    @api.middleware("http")
-    async def actor_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Any]]
-    ) -> Response:
-        """Every audit event a request causes names who asked (the API key by its public
-        prefix, or the logged-in user); every answer carries the security headers. One
-        middleware layer: each ``BaseHTTPMiddleware`` costs a task per request."""
-        actor = _key_actor(request)
-        if actor is None and request.cookies.get(views.COOKIE):
-            actor = await run_in_threadpool(_user_actor, app, request.cookies[views.COOKIE])
-        with audit.acting_as(actor):
-            response: Response = await call_next(request)
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Content-Security-Policy", API_CSP if _is_api(request) else PAGE_CSP)
-        if not request.url.path.startswith("/static/"):
-            headers.setdefault("Cache-Control", "no-store")
-        return response
-
     api.include_router(v1.router)
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds
     mount_extensions(api, app)
     # multipart overhead on top of the largest file intake accepts
     api.add_middleware(BodyLimit, limit=app.settings.max_file_bytes + 1024 * 1024)
+    # outermost (added last), so refusals of BodyLimit carry the headers too
+    api.add_middleware(ActorAndHeaders, takedown=app, session_cookie=views.COOKIE)
     api.include_router(views.router)
     api.include_router(ops_pages.router)
     api.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
     return api
-
-
-def _key_actor(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    presented = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    presented = presented or request.headers.get("x-api-key", "")
-    if not presented:
-        return None
-    parts = presented.split("_", 2)
-    return f"api-key:{parts[1][:32]}" if len(parts) == 3 else "api-key:malformed"
-
-
-def _user_actor(app: App, token: str) -> str | None:
-    user = session_user(app, token)
-    return f"user:{user.username}" if user is not None else None
 
 
 def app_from_env() -> FastAPI:

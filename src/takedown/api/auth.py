@@ -3,6 +3,10 @@
 Keys look like ``tdk_<prefix>_<secret>``. The prefix (public, unique) finds the row; only the
 SHA-256 of the whole key is stored (keys carry 256 bits of randomness, so a fast hash is
 enough); comparison is constant-time. Passwords are hashed with scrypt and a random salt.
+
+The HTTP API verifies keys through :class:`~takedown.api.keycache.KeyCache` (a verified key
+is kept in memory for a short while, so a keyed request costs no query); :func:`verify_key`
+always asks the database. Revoking or rotating a key here forgets it in that cache at once.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.api.keycache import KeyCache
 from takedown.api.models import ApiAgency, ApiKey, ApiUser, ApiWebSession
 from takedown.app import App
 
@@ -54,6 +59,7 @@ class Principal:
     scopes: frozenset[str]
     agency_id: int | None
     platform_key: str | None
+    expires_at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -301,7 +307,8 @@ def revoke_key(app: App, ref: str) -> ApiKey:
         row = _find(session, ref)
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
-        return row
+    KeyCache.of(app.db).forget(row.id)  # after the commit: no request re-caches it
+    return row
 
 
 def rotate_key(app: App, ref: str, actor: str | None = None) -> NewKey:
@@ -324,7 +331,7 @@ def rotate_key(app: App, ref: str, actor: str | None = None) -> NewKey:
         session.add(row)
         session.flush()
         agency = session.get(ApiAgency, old.agency_id) if old.agency_id else None
-        return NewKey(
+        new = NewKey(
             row.id,
             row.prefix,
             secret,
@@ -333,6 +340,8 @@ def rotate_key(app: App, ref: str, actor: str | None = None) -> NewKey:
             agency.name if agency else None,
             row.platform_key,
         )
+    KeyCache.of(app.db).forget(old.id)
+    return new
 
 
 def list_keys(app: App, *, include_revoked: bool = False) -> list[dict[str, Any]]:
@@ -378,4 +387,11 @@ def verify_key(app: App, presented: str) -> Principal | None:
             return None
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
             row.last_used_at = now
-        return Principal(row.id, row.name, frozenset(row.scopes), row.agency_id, row.platform_key)
+        return Principal(
+            row.id,
+            row.name,
+            frozenset(row.scopes),
+            row.agency_id,
+            row.platform_key,
+            row.expires_at,
+        )

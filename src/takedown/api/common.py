@@ -6,15 +6,18 @@ import base64
 import binascii
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from takedown.api.auth import Principal, verify_key
+from takedown.api.keycache import KeyCache
 from takedown.app import App
 
 
@@ -56,24 +59,30 @@ def get_app(request: Request) -> App:
     return app
 
 
-def principal(
+async def principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> Principal:
+    """The verified caller. A key verified lately is answered from memory on the event loop
+    (no thread, no query); otherwise the database is asked in the thread pool."""
     presented = bearer.credentials if bearer is not None else header
     if not presented:
         raise ApiError(401, "unauthenticated", "an API key is required (Bearer or X-API-Key)")
-    found = verify_key(get_app(request), presented)
+    app = get_app(request)
+    keys: KeyCache = getattr(request.app.state, "keys", None) or KeyCache.of(app.db)
+    found: Principal | None = keys.fresh(presented)
+    if found is None:
+        found = await run_in_threadpool(keys.verify, presented, partial(verify_key, app))
     if found is None:
         raise ApiError(401, "invalid_key", "the API key is unknown, revoked or expired")
     return found
 
 
-def require(scope: str) -> Callable[..., Principal]:
+def require(scope: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits keys holding ``scope``; routes declare it via ``scoped``."""
 
-    def dependency(who: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def dependency(who: Annotated[Principal, Depends(principal)]) -> Principal:
         if scope not in who.scopes:
             raise ApiError(403, "forbidden", f"this route needs the {scope!r} scope")
         return who

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, event, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from takedown.api.auth import Principal
@@ -45,12 +45,39 @@ class Viewer:
 
 
 def visible_ids(session: Session, viewer: Viewer) -> Select[Any]:
-    """A sub-select of the ids of the sightings ``viewer`` may see."""
+    """A sub-select of the ids of the sightings ``viewer`` may see.
+
+    Worked out once per session and viewer (the catch-up linking of new sightings, the
+    agency's operations and the single-unit check are queries): a route that filters several
+    times in one session pays for them once.
+    """
+    if viewer.platform_key is not None:
+        return select(Sighting.id).where(false())
+    known: dict[Viewer, Select[Any]] | None = session.info.get(_VISIBLE)
+    if known is not None and viewer in known:
+        return known[viewer]
+    found = _visible_ids(session, viewer)
+    if known is None:
+        known = session.info[_VISIBLE] = {}
+        event.listen(session, "after_flush", _forget_visible)
+    known[viewer] = found
+    return found
+
+
+_VISIBLE = "takedown.api.scope.visible_ids"
+
+
+def _forget_visible(session: Session, _context: Any) -> None:
+    """A write in the session (new sightings, operations, agencies): work it out again."""
+    known = session.info.get(_VISIBLE)
+    if known:
+        known.clear()
+
+
+def _visible_ids(session: Session, viewer: Viewer) -> Select[Any]:
     from takedown.ops.agencies import visible_sightings
     from takedown.ops.dedup import link_new
 
-    if viewer.platform_key is not None:
-        return select(Sighting.id).where(false())
     if viewer.agency_id is None:
         link_new(session)
         return _unowned()

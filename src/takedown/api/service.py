@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +17,39 @@ from sqlalchemy import func, select
 from takedown.app import App
 from takedown.evidence.ingest import ImportReport, Ingestor
 from takedown.intake.records import IntakeError
-from takedown.matching.lookup import LookupResult, hash_file, lookup
+from takedown.matching.lookup import LookupResult, hash_file, lookup, robust_video_lookup
 from takedown.matching.matcher import Matcher
 from takedown.matching.pipeline import process_new_content
-from takedown.store.models import BankChange, Sighting, Signal
+from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
+from takedown.store.models import Bank, BankChange, Sighting, Signal
 
 #: How often (seconds) a lookup checks whether banks or stored signals changed.
 FRESHNESS_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class BankMeta:
+    """What a lookup answer tells of a bank besides its name."""
+
+    description: str | None
+    labels: dict[str, Any]
+    version: int
 
 
 class LookupService:
     """One Matcher (with its in-memory Hamming indexes) kept across requests.
 
     The indexes are rebuilt when a bank changes or new signals are stored, checked at most
-    every ``FRESHNESS_SECONDS``; building them happens once, not per request.
+    every ``FRESHNESS_SECONDS``; building them happens once, not per request. The banks'
+    descriptions, labels and versions are kept with them (every bank change is a
+    ``BankChange``, which the same check sees).
     """
 
     def __init__(self, app: App) -> None:
         self.app = app
         self._lock = threading.Lock()
         self._matcher: Matcher | None = None
+        self._banks: dict[str, BankMeta] | None = None
         self._token: tuple[int, int] | None = None
         self._checked = 0.0
 
@@ -53,8 +67,21 @@ class LookupService:
                 self._checked = now
                 if self._matcher is None or token != self._token:
                     self._matcher = Matcher(self.app)
+                    self._banks = None
                     self._token = token
             return self._matcher
+
+    def banks(self) -> dict[str, BankMeta]:
+        """Every bank by name, as of the kept indexes."""
+        self.matcher()
+        with self._lock:
+            if self._banks is None:
+                with self.app.db.session() as session:
+                    self._banks = {
+                        b.name: BankMeta(b.description, dict(b.labels or {}), b.version)
+                        for b in session.scalars(select(Bank))
+                    }
+            return self._banks
 
     def warm(self, signal_type: str = "pdq") -> None:
         self.matcher().index.bank_candidates(signal_type, [], 0)
@@ -73,11 +100,23 @@ class LookupService:
         grouped: dict[str, list[str]] = {}
         for value in sorted(values, key=lambda v: v.variant != ""):
             grouped.setdefault(value.signal_type, []).append(value.value)
-        return (
-            kind,
-            [self.by_hash(name, vals, banks) for name, vals in grouped.items()],
-            errors,
-        )
+        results = [
+            self.by_hash(name, vals, banks)
+            for name, vals in grouped.items()
+            if not (kind == "video" and name == VIDEO_KEYFRAME)
+        ]
+        if kind == "video" and VIDEO_KEYFRAME in grouped:
+            # the robust video path on the file (containment, then keyframes), as the CLI runs it
+            matcher = self.matcher()
+            with self._lock:
+                robust = robust_video_lookup(
+                    self.app, path, grouped[VIDEO_KEYFRAME][0], banks, matcher
+                )
+            if isinstance(robust, str):
+                errors.setdefault(VIDEO_KEYFRAME, robust)
+            else:
+                results.append(robust)
+        return kind, results, errors
 
 
 def _report_dict(app: App, report: ImportReport) -> dict[str, Any]:
