@@ -95,3 +95,21 @@ def test_parsers_never_crash_on_arbitrary_bytes(tmp_path: Path, data: bytes, fmt
             assert isinstance(row, BankRow | BadRow)
     except BankFormatError:
         pass
+
+
+def test_threatexchange_raw_text_is_hashed_into_text_signals(tmp_path: Path) -> None:
+    from takedown.text.signals import TextExactSignal, TextMinHashSignal
+
+    text = "Join the convoy at dawn; the river crossing is held by our brothers."
+    path = tmp_path / "signals.txt"
+    path.write_text(f"raw_text {text}\ntext_exact {'ab' * 32}\n", encoding="utf-8")
+    rows = [r for r in parse(path) if isinstance(r, BankRow)]
+    by_type = {r.signal_type: r.value for r in rows[:2]}
+    content = io.BytesIO(
+        b"  JOIN the convoy at dawn;\nthe river crossing is held by our brothers. "
+    )
+    assert by_type["text_exact"] == TextExactSignal().hash_stream(content)[0].value
+    content.seek(0)
+    assert by_type["text_minhash"] == TextMinHashSignal().hash_stream(content)[0].value
+    assert text not in {r.value for r in rows}  # the text itself is not kept
+    assert (rows[2].signal_type, rows[2].value) == ("text_exact", "ab" * 32)

@@ -5,7 +5,8 @@
   (``outlet``, ``entity``, ``taxonomy``, ``source``, ``confidence``; other columns are kept as
   labels too). ThreatExchange/HMA hash-list CSVs fit this shape.
 - ``te``: python-threatexchange's signal file, one ``<signal_type> <value>`` per line
-  (``pdq``, ``photo_md5``, ``video_md5``, ``url`` … mapped to our names).
+  (``pdq``, ``photo_md5``, ``video_md5``, ``url`` … mapped to our names; ``raw_text`` lines
+  are hashed on import into ``text_exact`` and ``text_minhash`` values).
 - ``plain``: one hex value per line; the signal type is given, or inferred from the length
   where that is unambiguous (32 hex = md5); 64 hex (sha256 or pdq) needs ``--signal``.
 """
@@ -13,14 +14,21 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from takedown.signals.base import SignalError
+
 LABEL_FIELDS = ("outlet", "entity", "taxonomy", "source", "confidence")
 VALUE_ALIASES = ("value", "signal", "signal_value", "hash", "pdq_hex", "pdq", "md5", "sha256")
 TYPE_ALIASES = ("signal_type", "type", "hash_type", "algorithm")
+#: ThreatExchange's ``raw_text`` lines carry the text itself; it is hashed on import into the
+#: text signal types named here (the text is not kept).
+RAW_TEXT = "raw_text"
+RAW_TEXT_TYPES = ("text_exact", "text_minhash")
 TE_NAMES = {
     "pdq": "pdq",
     "photo_pdq": "pdq",
@@ -29,7 +37,11 @@ TE_NAMES = {
     "video_md5": "md5",
     "sha256": "sha256",
     "url": "url",
-    "raw_text": "text",
+    "raw_text": RAW_TEXT,
+    "text_exact": "text_exact",  # takedown.text (issue #9)
+    "text_minhash": "text_minhash",
+    "text_spin": "text_spin",
+    "text_anchors": "text_anchors",
     "vpdq": "video",
     "video": "video",
     "keypoints": "keypoints",  # takedown.robust (issue #8)
@@ -115,6 +127,9 @@ def _parse_lines(path: Path, fmt: str, signal: str | None) -> Iterator[BankRow |
             if name is None:
                 yield BadRow(ref, f"unknown signal type {kind[:40]!r}")
                 continue
+            if name == RAW_TEXT:
+                yield from _raw_text_rows(ref, value.strip())
+                continue
             yield BankRow(ref, name, value.strip())
             continue
         inferred = signal or ("md5" if len(line) == 32 else None)
@@ -124,6 +139,26 @@ def _parse_lines(path: Path, fmt: str, signal: str | None) -> Iterator[BankRow |
             )
             continue
         yield BankRow(ref, inferred, line)
+
+
+def _raw_text_rows(ref: str, text: str) -> Iterator[BankRow | BadRow]:
+    """The text signals of a ``raw_text`` line (its primary values), or why there are none."""
+    from takedown.plugins import signal_types  # the text types register through the plugins
+
+    types = signal_types()
+    for name in RAW_TEXT_TYPES:
+        signal = types.get(name)
+        if signal is None:
+            yield BadRow(ref, f"raw_text needs the {name} signal type, which is not installed")
+            continue
+        try:
+            values = signal.hash_stream(io.BytesIO(text.encode("utf-8")))
+        except SignalError as exc:
+            yield BadRow(ref, f"raw_text cannot be hashed as {name}: {exc}")
+            continue
+        for value in values:
+            if value.variant == "":
+                yield BankRow(ref, name, value.value)
 
 
 def _parse_csv(path: Path, signal: str | None) -> Iterator[BankRow | BadRow]:
