@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from takedown.app import App
 from takedown.robust.features import Signature, SignatureError, decode
@@ -55,27 +56,13 @@ class SecondStage:
     def bank_index(self) -> KeypointIndex:
         if self._bank is None:
             with self.app.db.session() as session:
-                rows = session.execute(
-                    select(BankEntry.id, BankEntry.value)
-                    .join(Bank, Bank.id == BankEntry.bank_id)
-                    .where(
-                        BankEntry.signal_type == NAME,
-                        BankEntry.removed_at.is_(None),
-                        Bank.enabled.is_(True),
-                    )
-                ).all()
-            self._bank = self._load([(int(r[0]), str(r[1])) for r in rows])
+                self._bank = self._load(bank_values(session, NAME))
         return self._bank
 
     def content_index(self) -> KeypointIndex:
         if self._content is None:
             with self.app.db.session() as session:
-                rows = session.execute(
-                    select(Signal.content_id, Signal.value).where(
-                        Signal.signal_type == NAME, Signal.variant == ""
-                    )
-                ).all()
-            self._content = self._load([(int(r[0]), str(r[1])) for r in rows])
+                self._content = self._load(content_values(session, NAME))
         return self._content
 
     def note_content(self, content_id: int, value: str) -> None:
@@ -113,3 +100,27 @@ class SecondStage:
         self, values: Sequence[str], threshold: int, exclude: int | None
     ) -> list[StageHit]:
         return self.search(self.content_index(), join(values), threshold, exclude)
+
+
+def bank_values(session: Session, signal_type: str) -> list[tuple[int, str]]:
+    """(entry id, value) of the live entries of enabled banks of one signal type."""
+    rows = session.execute(
+        select(BankEntry.id, BankEntry.value)
+        .join(Bank, Bank.id == BankEntry.bank_id)
+        .where(
+            BankEntry.signal_type == signal_type,
+            BankEntry.removed_at.is_(None),
+            Bank.enabled.is_(True),
+        )
+    ).all()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def content_values(session: Session, signal_type: str) -> list[tuple[int, str]]:
+    """(content id, primary value) of one signal type."""
+    rows = session.execute(
+        select(Signal.content_id, Signal.value).where(
+            Signal.signal_type == signal_type, Signal.variant == ""
+        )
+    ).all()
+    return [(int(r[0]), str(r[1])) for r in rows]

@@ -34,7 +34,7 @@ from takedown.robust.features import KEEP, Signature, SignatureError, decode
 from takedown.robust.features import extract as extract_signature
 from takedown.robust.index import DEFAULT_LIMIT, KeypointIndex
 from takedown.robust.signal import QUERY_CHUNKS, SCORE_SCALE, score_to_distance
-from takedown.robust.stage import SecondStage, StageHit
+from takedown.robust.stage import SecondStage, StageHit, bank_values, content_values
 from takedown.robust.trim import TrimBox
 from takedown.robust.verify import MIN_INLIERS, verify_candidates
 from takedown.robust.video import QueryFrame, containment_of, hash_frames, sample_frames
@@ -153,14 +153,14 @@ class VideoStage:
     def bank_index(self) -> KeypointIndex:
         if self._bank is None:
             with self.app.db.session() as session:
-                rows = _bank_values(session, NAME)
+                rows = bank_values(session, NAME)
             self._bank = SecondStage._load(rows)
         return self._bank
 
     def content_index(self) -> KeypointIndex:
         if self._content is None:
             with self.app.db.session() as session:
-                rows = _content_values(session, NAME)
+                rows = content_values(session, NAME)
             self._content = SecondStage._load(rows)
         return self._content
 
@@ -193,13 +193,13 @@ class VideoStage:
 
     def bank_hits(self, session: Session, query: VideoQuery) -> list[VideoHit]:
         """Containment against banked vPDQ values; keyframes only where that found nothing."""
-        found = contained_hits(query, _bank_values(session, VPDQ))
+        found = contained_hits(query, bank_values(session, VPDQ))
         return found or keyframe_hits(query, self.bank_index())
 
     def content_hits(
         self, session: Session, query: VideoQuery, exclude: int | None
     ) -> list[VideoHit]:
-        found = contained_hits(query, _content_values(session, VPDQ), exclude)
+        found = contained_hits(query, content_values(session, VPDQ), exclude)
         return found or keyframe_hits(query, self.content_index(), exclude)
 
     def value_hits(
@@ -208,25 +208,3 @@ class VideoStage:
         """A lone keyframe value (``takedown match --signal video_keyframe --value …``)."""
         index = self.bank_index() if banks else self.content_index()
         return SecondStage.search(index, query, threshold, exclude)
-
-
-def _bank_values(session: Session, signal_type: str) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(BankEntry.id, BankEntry.value)
-        .join(Bank, Bank.id == BankEntry.bank_id)
-        .where(
-            BankEntry.signal_type == signal_type,
-            BankEntry.removed_at.is_(None),
-            Bank.enabled.is_(True),
-        )
-    ).all()
-    return [(int(r[0]), str(r[1])) for r in rows]
-
-
-def _content_values(session: Session, signal_type: str) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(Signal.content_id, Signal.value).where(
-            Signal.signal_type == signal_type, Signal.variant == ""
-        )
-    ).all()
-    return [(int(r[0]), str(r[1])) for r in rows]
