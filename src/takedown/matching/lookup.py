@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session
 
 from takedown.app import App
 from takedown.intake.inspect import inspect_content
@@ -86,45 +87,70 @@ def lookup(
     matcher = matcher or Matcher(app)
     with app.db.session() as session:
         hits = matcher.hits_for(session, signal_type, canonical, exclude=None)
-    return _result(app, LookupResult(signal_type, canonical[0]), hits, banks)
+        return _result(session, LookupResult(signal_type, canonical[0]), hits, banks)
+
+
+#: The bank entries a lookup names, with their banks (Core rows, no ORM objects).
+_ENTRIES = (
+    select(
+        BankEntry.id,
+        BankEntry.value,
+        BankEntry.labels,
+        BankEntry.status,
+        Bank.name,
+        Bank.allow_list,
+    )
+    .join(Bank, Bank.id == BankEntry.bank_id)
+    .where(BankEntry.id.in_(bindparam("ids", expanding=True)))
+)
+#: The contents a lookup names, each with the canonical URLs of its sightings (one row per
+#: sighting; a content without sightings has one row with no URL).
+_CONTENTS = (
+    select(Content.id, Content.sha256, Content.first_name, Sighting.canonical_url)
+    .outerjoin(Sighting, Sighting.content_id == Content.id)
+    .where(Content.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Content.id, Sighting.id)
+)
+#: URLs kept per content hit.
+MAX_URLS = 20
 
 
 def _result(
-    app: App, result: LookupResult, hits: Sequence[Hit], banks: Sequence[str] | None
+    session: Session, result: LookupResult, hits: Sequence[Hit], banks: Sequence[str] | None
 ) -> LookupResult:
-    """Fill ``result`` with the bank entries and content that ``hits`` name."""
+    """Fill ``result`` with the bank entries and content that ``hits`` name.
+
+    At most two Core queries on the session's connection, none when nothing matched: bank
+    entries with their banks, and (unless the lookup is limited to banks) contents with their
+    sightings' URLs.
+    """
     signal_type = result.signal_type
-    with app.db.session() as session:
-        entry_ids = [h.bank_entry_id for h in hits if h.bank_entry_id is not None]
-        content_ids = [h.other_content_id for h in hits if h.other_content_id is not None]
-        entries = {
-            e.id: (e, b)
-            for e, b in session.execute(
-                select(BankEntry, Bank)
-                .join(Bank, Bank.id == BankEntry.bank_id)
-                .where(BankEntry.id.in_(entry_ids))
-            )
-        }
-        contents = {
-            c.id: c for c in session.scalars(select(Content).where(Content.id.in_(content_ids)))
-        }
-        urls: dict[int, list[str]] = {}
-        for cid, url in session.execute(
-            select(Sighting.content_id, Sighting.canonical_url).where(
-                Sighting.content_id.in_(content_ids)
-            )
-        ):
-            if cid is not None and url and len(urls.setdefault(cid, [])) < 20:
-                urls[cid].append(url)
+    entry_ids = sorted({h.bank_entry_id for h in hits if h.bank_entry_id is not None})
+    content_ids = (
+        []
+        if banks
+        else sorted({h.other_content_id for h in hits if h.other_content_id is not None})
+    )
+    entries: dict[int, Row[Any]] = {}
+    contents: dict[int, tuple[str, str | None, list[str]]] = {}
+    if entry_ids:
+        rows = session.connection().execute(_ENTRIES, {"ids": entry_ids})
+        entries = {row.id: row for row in rows}
+    if content_ids:
+        rows = session.connection().execute(_CONTENTS, {"ids": content_ids})
+        for cid, sha256, name, url in rows:
+            urls = contents.setdefault(cid, (sha256, name, []))[2]
+            if url and len(urls) < MAX_URLS:
+                urls.append(url)
     for hit in hits:
         if hit.bank_entry_id is not None:
-            entry, bank = entries[hit.bank_entry_id]
-            if banks and bank.name not in banks:
+            entry = entries[hit.bank_entry_id]
+            if banks and entry.name not in banks:
                 continue
             result.bank_hits.append(
                 BankHit(
-                    bank.name,
-                    bank.allow_list,
+                    entry.name,
+                    entry.allow_list,
                     entry.id,
                     signal_type,
                     entry.value,
@@ -135,15 +161,15 @@ def _result(
                 )
             )
         elif hit.other_content_id is not None and not banks:
-            content = contents[hit.other_content_id]
+            sha256, name, urls = contents[hit.other_content_id]
             result.content_hits.append(
                 ContentHit(
-                    content.id,
-                    content.sha256,
+                    hit.other_content_id,
+                    sha256,
                     signal_type,
                     hit.distance,
-                    content.first_name,
-                    sorted(urls.get(content.id, [])),
+                    name,
+                    sorted(urls),
                     hit.evidence,
                 )
             )
@@ -198,7 +224,7 @@ def robust_video_lookup(
         return str(exc)
     with app.db.session() as session:
         hits = matcher.robust_video_hits(session, query, None, contents=not banks)
-    return _result(app, LookupResult(VIDEO_KEYFRAME, value), hits, banks)
+        return _result(session, LookupResult(VIDEO_KEYFRAME, value), hits, banks)
 
 
 def evidence_text(evidence: dict[str, Any]) -> str:
