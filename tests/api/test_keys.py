@@ -93,3 +93,15 @@ def test_passwords_are_salted_scrypt(app: App) -> None:
         create_user(app, "ana", "another password")
     with pytest.raises(AuthError):
         create_user(app, "bob", "short")
+
+
+def test_a_prefix_that_happens_to_be_all_digits_names_its_key(app: App) -> None:
+    key = create_key(app, "d", ["read"], agency="IRU")
+    with app.db.session() as session:  # about 1 random prefix in 300 is all digits
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(prefix="373193275361"))
+    assert revoke_key(app, "373193275361").id == key.id
+    with app.db.session() as session:
+        assert session.get(ApiKey, key.id).revoked_at is not None  # type: ignore[union-attr]
+    other = create_key(app, "e", ["read"], agency="IRU")
+    revoke_key(app, str(other.id))  # a row id still works
+    assert verify_key(app, other.secret) is None

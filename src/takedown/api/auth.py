@@ -292,11 +292,10 @@ def create_key(
 
 def _find(session: Session, ref: str) -> ApiKey:
     ref = ref.strip()
-    row = (
-        session.get(ApiKey, int(ref))
-        if ref.isdigit()
-        else session.scalar(select(ApiKey).where(ApiKey.prefix == ref))
-    )
+    # The public prefix first: a random hex prefix can be all digits (about 1 in 300).
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == ref))
+    if row is None and ref.isdigit() and len(ref) < 12:
+        row = session.get(ApiKey, int(ref))
     if row is None:
         raise AuthError(f"no API key {ref!r}")
     return row
