@@ -1,33 +1,28 @@
-"""Commands of the infra feature: import, outlets, graph, plan, takedown events, exports."""
+"""Commands of the infra feature: import, outlets, graph, plan, takedown events, exports.
+
+This module holds the ``infra`` group and its data commands; the plan, event and timeline
+commands live in ``infra_plan``, the ``export`` group in ``infra_export``."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from takedown.cli.infra_common import _when
+from takedown.cli.infra_export import export, export_misp, export_stix
+from takedown.cli.infra_plan import (
+    event,
+    event_check,
+    event_list,
+    event_record,
+    plan_cmd,
+    timeline_cmd,
+)
 from takedown.cli.output import err_console, fail, json_option, print_json, table
 
 FORMATS = ("rdap", "whois", "pdns", "ip2asn", "certs")
-
-
-def _when(value: str | None, *, zoned: bool = False) -> datetime | None:
-    if value is None:
-        return None
-    import re
-
-    from takedown.infra.facts import LabelError, parse_time
-
-    if zoned and not re.search(r"(Z|UTC|[+-]\d\d:?\d\d|^\d+(\.\d*)?)$", value.strip()):
-        raise fail(f"{value!r}: give a time zone (e.g. 2026-11-30T12:00:00Z) or epoch seconds")
-
-    try:
-        return parse_time(value)
-    except LabelError as exc:
-        raise fail(f"--at/--observed: {exc}") from exc
 
 
 @click.group("infra")
@@ -310,299 +305,31 @@ def graph_cmd(
         click.echo(f"wrote {out}")
 
 
-@infra.command("plan")
-@click.argument("outlet_name", metavar="OUTLET")
-@click.option("--refer", is_flag=True, help="Draft referrals to the hosters/registrars found.")
-@click.option("--top", default=25, show_default=True, help="Dependencies to list.")
-@click.option("--by", "actor", help="Who drafts the referrals.")
-@json_option
-@click.pass_obj
-def plan_cmd(
-    obj: Any, outlet_name: str, refer: bool, top: int, actor: str | None, as_json: bool
-) -> None:
-    """Takedown plan: ranked dependencies, single points of failure, minimum cut, whom to ask."""
-    from takedown.infra.planning import plan_outlet, refer_plan
-    from takedown.infra.store import OutletError
-
-    try:
-        with obj.app.db.session() as session:
-            plan = plan_outlet(session, outlet_name, top=top)
-        if refer:
-            plan["referrals"] = refer_plan(obj.app, outlet_name, actor=actor)
-    except OutletError as exc:
-        raise fail(str(exc)) from exc
-    if as_json:
-        print_json(plan)
-        return
-    table(
-        f"Domains of {plan['outlet']}",
-        ["domain", "live sightings", "hosters", "countries", "registrars"],
-        [
-            [
-                d["domain"],
-                d["live_sightings"],
-                ", ".join(d["hosters"]),
-                ", ".join(d["countries"]),
-                ", ".join(d["registrars"]),
-            ]
-            for d in plan["domains"]
-        ],
-    )
-    table(
-        "Dependencies (by live sightings carried)",
-        ["kind", "label", "domains", "live sightings"],
-        [[d["kind"], d["label"], d["domains"], d["live_sightings"]] for d in plan["dependencies"]],
-    )
-    spof = ", ".join(f"{n['kind']} {n['label']}" for n in plan["single_points_of_failure"])
-    cut = ", ".join(f"{n['kind']} {n['label']}" for n in plan["minimum_cut"])
-    click.echo(f"Single points of failure: {spof or 'none'}")
-    click.echo(f"Minimum cut ({len(plan['minimum_cut'])}): {cut or '-'}")
-    for kind in ("country", "hoster", "registrar"):
-        table(
-            f"By {kind}",
-            [kind, "domains", "live sightings", "abuse contact"],
-            [
-                [k, len(v["domains"]), v["live_sightings"], v["abuse_email"]]
-                for k, v in plan["groups"][kind].items()
-            ],
-        )
-    for problem in plan["problems"]:
-        err_console.print(f"note: {problem}")
-    if refer:
-        for r in plan["referrals"]["drafted"]:
-            click.echo(
-                f"drafted {r['reference']} to {r['addressee_kind']} {r['addressee']} "
-                f"({r['domain']})"
-            )
-        for key, ids in plan["referrals"]["unrouted"].items():
-            click.echo(f"unrouted {key}: {len(ids)} sightings")
-
-
-@infra.group("event")
-def event() -> None:
-    """Takedown events (what was seized or suspended, when) and what came back after them."""
-
-
-@event.command("record")
-@click.option(
-    "--action",
-    required=True,
-    type=click.Choice(["seized", "suspended", "blocked", "delisted", "null_routed", "other"]),
-)
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    required=True,
-    help="KIND:LABEL, e.g. domain:x.example, ip:192.0.2.1 (repeatable).",
-)
-@click.option("--at", "at", required=True, help="When (ISO 8601 with time zone, or epoch seconds).")
-@click.option("--outlet", "outlet_name", help="The outlet the action was against.")
-@click.option("--note")
-@click.option("--operation")
-@click.option("--by", "actor")
-@json_option
-@click.pass_obj
-def event_record(
-    obj: Any,
-    action: str,
-    targets: tuple[str, ...],
-    at: str,
-    outlet_name: str | None,
-    note: str | None,
-    operation: str | None,
-    actor: str | None,
-    as_json: bool,
-) -> None:
-    """Record a takedown action."""
-    from takedown.infra.resilience import EventError, record_event
-    from takedown.infra.store import OutletError
-
-    when = _when(at, zoned=True)
-    if when is None:
-        raise fail("--at is empty")
-    try:
-        with obj.app.db.session() as session:
-            ev = record_event(
-                session,
-                action=action,
-                targets=list(targets),
-                at=when,
-                outlet=outlet_name,
-                note=note,
-                actor=actor,
-                operation=operation,
-            )
-            out = {"event": ev.id, "action": ev.action, "at": ev.at, "targets": ev.targets["nodes"]}
-    except (EventError, OutletError) as exc:
-        raise fail(str(exc)) from exc
-    if as_json:
-        print_json(out)
-    else:
-        click.echo(f"event {out['event']} recorded")
-
-
-@event.command("check")
-@click.argument("event_id", type=int)
-@click.option(
-    "--max-share",
-    default=50,
-    show_default=True,
-    help="Ignore features shared by more domains (common infrastructure).",
-)
-@json_option
-@click.pass_obj
-def event_check(obj: Any, event_id: int, max_share: int, as_json: bool) -> None:
-    """Look for re-establishment after an event; stores and prints the alerts with evidence."""
-    from takedown.infra.resilience import EventError, check_event
-
-    try:
-        with obj.app.db.session() as session:
-            result = check_event(session, event_id, max_share=max_share)
-    except EventError as exc:
-        raise fail(str(exc)) from exc
-    if as_json:
-        print_json(result)
-        return
-    table(
-        f"Alerts after event {event_id} ({result['action']} {result['at']:%Y-%m-%d})",
-        ["kind", "label", "first seen", "evidence"],
-        [
-            [
-                a["kind"],
-                a["label"],
-                a["first_seen"],
-                "; ".join(f"{e['via']} {e['value']}" for e in a["evidence"]),
-            ]
-            for a in result["alerts"]
-        ],
-    )
-    secs = result["reestablished_after_seconds"]
-    click.echo(
-        "re-established after: " + (f"{secs / 86400:.1f} days" if secs is not None else "not seen")
-    )
-
-
-@event.command("list")
-@json_option
-@click.pass_obj
-def event_list(obj: Any, as_json: bool) -> None:
-    """Events with their time to re-establishment (from stored alerts)."""
-    from takedown.infra.resilience import reestablishment
-
-    with obj.app.db.session() as session:
-        rows = reestablishment(session)
-    if as_json:
-        print_json(rows)
-        return
-    table(
-        "Takedown events",
-        ["event", "at", "action", "targets", "alerts", "re-established after (days)"],
-        [
-            [
-                r["event"],
-                r["at"],
-                r["action"],
-                ", ".join(f"{t['kind']}:{t['label']}" for t in r["targets"]),
-                r["alerts"],
-                ""
-                if r["reestablished_after_seconds"] is None
-                else f"{r['reestablished_after_seconds'] / 86400:.1f}",
-            ]
-            for r in rows
-        ],
-    )
-
-
-@infra.command("timeline")
-@click.argument("outlet_name", metavar="OUTLET")
-@json_option
-@click.pass_obj
-def timeline_cmd(obj: Any, outlet_name: str, as_json: bool) -> None:
-    """The outlet's infrastructure over time, before and after its takedown events."""
-    from takedown.infra.resilience import timeline
-    from takedown.infra.store import OutletError
-
-    try:
-        with obj.app.db.session() as session:
-            rows = timeline(session, outlet_name)
-    except OutletError as exc:
-        raise fail(str(exc)) from exc
-    if as_json:
-        print_json(rows)
-    else:
-        table(
-            f"Timeline of {outlet_name}",
-            ["at", "what", "fact"],
-            [[r["at"], r["what"], r["fact"]] for r in rows],
-        )
-
-
-@click.group("export")
-def export() -> None:
-    """Export findings for threat-intelligence platforms (STIX 2.1, MISP)."""
-
-
-def _export(obj: Any, kind: str, operation: str | None, out: Path, tlp: str, as_json: bool) -> None:
-    from takedown.infra.export import ExportError, collect, to_misp, to_stix
-
-    try:
-        with obj.app.db.session() as session:
-            found = collect(session, operation)
-        text = (
-            to_stix(found, tlp=tlp)
-            if kind == "stix"
-            else json.dumps(to_misp(found, tlp=tlp), indent=2, ensure_ascii=False)
-        )
-    except ExportError as exc:
-        raise fail(str(exc)) from exc
-    out.write_text(text, encoding="utf-8")
-    summary = {
-        "format": kind,
-        "out": str(out),
-        "operation": operation,
-        "outlets": len(found.outlets),
-        "sightings": len(found.sightings),
-        "events": len(found.events),
-        "at": datetime.now(UTC),
-    }
-    if as_json:
-        print_json(summary)
-    else:
-        click.echo(
-            f"wrote {out} ({summary['outlets']} outlets, {summary['sightings']} sightings, "
-            f"{summary['events']} events)"
-        )
-
-
-def _export_options(fn: Any) -> Any:
-    fn = click.option("--operation", help="Only this operation's sightings and events.")(fn)
-    fn = click.option(
-        "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file."
-    )(fn)
-    fn = click.option(
-        "--tlp",
-        type=click.Choice(["white", "green", "amber", "red"]),
-        default="amber",
-        show_default=True,
-    )(fn)
-    return json_option(fn)
-
-
-@export.command("stix")
-@_export_options
-@click.pass_obj
-def export_stix(obj: Any, operation: str | None, out: Path, tlp: str, as_json: bool) -> None:
-    """A STIX 2.1 bundle: outlets as infrastructure, indicators, takedown incidents."""
-    _export(obj, "stix", operation, out, tlp, as_json)
-
-
-@export.command("misp")
-@_export_options
-@click.pass_obj
-def export_misp(obj: Any, operation: str | None, out: Path, tlp: str, as_json: bool) -> None:
-    """A MISP event (JSON) with domain, IP, ASN, URL and SHA-256 attributes."""
-    _export(obj, "misp", operation, out, tlp, as_json)
-
+infra.add_command(plan_cmd)
+infra.add_command(event)
+infra.add_command(timeline_cmd)
 
 COMMANDS: list[click.Command] = [infra, export]
+
+__all__ = [
+    "COMMANDS",
+    "FORMATS",
+    "_when",
+    "event",
+    "event_check",
+    "event_list",
+    "event_record",
+    "export",
+    "export_misp",
+    "export_stix",
+    "graph_cmd",
+    "import_cmd",
+    "infra",
+    "outlet",
+    "outlet_define",
+    "outlet_list",
+    "plan_cmd",
+    "resolve_cmd",
+    "scan_pages_cmd",
+    "timeline_cmd",
+]

@@ -120,14 +120,25 @@ def ip_flags(text: str) -> tuple[str, list[str]]:
     ``multicast``, ``unspecified``, ``reserved``. Such addresses are kept and flagged: they
     cannot serve an audience on the public internet, so they are data errors or decoys.
     """
+    address, flags = _ip_flags(text)
+    return address, list(flags)
+
+
+# (version, first, last) of the documentation networks, compared as numbers
+_DOC_SPANS = tuple((n.version, int(n.network_address), int(n.broadcast_address)) for n in _DOC_NETS)
+
+
+@lru_cache(maxsize=65536)  # passive DNS repeats addresses a lot; the answer is pure
+def _ip_flags(text: str) -> tuple[str, tuple[str, ...]]:
     try:
         addr = ipaddress.ip_address(text.strip().strip("[]").split("%", 1)[0])
     except ValueError as exc:
         raise LabelError(f"not an IP address: {text[:60]!r}") from exc
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
+    value = int(addr)
     flags: list[str] = []
-    if any(addr in net for net in _DOC_NETS if net.version == addr.version):
+    if any(v == addr.version and a <= value <= b for v, a, b in _DOC_SPANS):
         flags.append("documentation")
     elif addr.version == 4 and addr in _SHARED:
         flags.append("shared")
@@ -143,7 +154,7 @@ def ip_flags(text: str) -> tuple[str, list[str]]:
         flags.append("reserved")
     elif addr.is_private:
         flags.append("private")
-    return addr.compressed, flags
+    return addr.compressed, tuple(flags)
 
 
 @dataclass(frozen=True)
