@@ -219,6 +219,29 @@ def ops_api_cases(w: World) -> dict[tuple[str, str], Case]:
         ("GET", "/api/v1/holds"): Case("/api/v1/holds", empty_data, contains("SECRET-REASON")),
         ("POST", "/api/v1/holds"): Case("/api/v1/holds", created, kwargs={"json": own_hold}),
         ("POST", "/api/v1/holds/{hold_id}/lift"): Case(f"/api/v1/holds/{w.hold_id}/lift", hidden),
+        **complaints_api_cases(w),
+    }
+
+
+def complaints_api_cases(w: World) -> dict[tuple[str, str], Case]:
+    """Complaints and assignments (takedown.ops.complaints_api). The owner's calls run first,
+    in key order: its POST records complaint 1 (about A's sighting) and decides it, so B then
+    asks for a complaint that exists."""
+    v1, op = "/api/v1/complaints", "/api/v1/operations/{operation_id}/assignments"
+    complaint = {
+        "sighting_id": w.seeded.sighting_ids[0],
+        "complainant": "uploader",
+        "grounds": "SECRET-REASON news reporting",
+    }
+    decision = {"json": {"outcome": "upheld", "reason": "context"}}
+    assign = {"json": {"user": "ana", "platforms": ["x"]}}
+    return {
+        ("GET", v1): Case(v1, empty_data, ok),
+        ("POST", v1): Case(v1, hidden, created, kwargs={"json": complaint}),
+        ("GET", f"{v1}/{{complaint_id}}"): Case(f"{v1}/1", hidden),
+        ("POST", f"{v1}/{{complaint_id}}/decision"): Case(f"{v1}/1/decision", hidden, ok, decision),
+        ("GET", op): Case("/api/v1/operations/1/assignments", hidden, ok),
+        ("POST", op): Case("/api/v1/operations/1/assignments", hidden, ok, assign),
     }
 
 

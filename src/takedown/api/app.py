@@ -82,6 +82,7 @@ def create_app(app: App) -> FastAPI:
 
     api.include_router(v1.router)
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds
+    api.include_router(ops_pages.complaints_router)  # /api/v1/complaints, .../assignments
     mount_extensions(api, app)
     # multipart overhead on top of the largest file intake accepts
     api.add_middleware(BodyLimit, limit=app.settings.max_file_bytes + 1024 * 1024)

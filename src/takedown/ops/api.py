@@ -33,7 +33,13 @@ from takedown.ops.models import OpsHold, OpsOperation, OpsOperationAgency
 router = APIRouter(prefix="/api/v1", tags=["operations"])
 
 #: ops action -> the key scope it needs (keys have no role; see the module docstring)
-ACTIONS = {"read": "read", "report": "figures", "hold": "referrals", "operate": "referrals"}
+ACTIONS = {
+    "read": "read",
+    "report": "figures",
+    "hold": "referrals",
+    "operate": "referrals",
+    "complain": "referrals",  # record a complaint received, decide it (takedown.ops.complaints_api)
+}
 
 
 def _scoped(action: str, *, conflict: bool = False) -> dict[str, Any]:

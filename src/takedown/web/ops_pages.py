@@ -8,7 +8,8 @@
   figures counting only the sightings the user may see (and the orders, events and complaints
   about them). Both are the figures of :mod:`takedown.ops.reports` as tables; no media.
 * ``/holds``: the user's agency's holds (with their reasons: the owner's view) and every hit
-  on them (who tried to refer what); add and lift, for roles allowed to ``hold``.
+  on them (who tried to refer what); add (with a PDQ hold's distance, 0..128, default 31)
+  and lift, for roles allowed to ``hold``.
 * ``/infra`` and ``/infra/{outlet}``: outlets and their takedown plan; the graph as an SVG
   image (``/infra/picture.svg?outlet=``) served with the media CSP. An outlet is shown to a
   user who may see at least one sighting on its domains (or when no sighting is on them at
@@ -35,6 +36,8 @@ from sqlalchemy.orm import Session
 from takedown.api.auth import WebUser
 from takedown.api.scope import Viewer, agency_name, sighting_filter, visible_ids
 from takedown.ops import api as ops_api
+from takedown.ops import complaints_api
+from takedown.ops.holds import PDQ_DISTANCE
 from takedown.store.models import Sighting
 from takedown.web.views import (
     MEDIA_CSP,
@@ -50,6 +53,8 @@ from takedown.web.views import (
 router = APIRouter(include_in_schema=False)
 #: the ops feature's API routes (takedown.ops.api), mounted by takedown.api.app with the pages
 api_router = ops_api.router
+#: complaints and assignments (takedown.ops.complaints_api), mounted the same way
+complaints_router = complaints_api.router
 Name = Annotated[str, PathParam(min_length=1, max_length=200)]
 HOLD_KINDS = ("url", "domain", "signal", "label")
 
@@ -212,10 +217,16 @@ def holds(
         holds=mine,
         hits=hits,
         kinds=HOLD_KINDS,
+        pdq_distance=PDQ_DISTANCE,
         may_hold=agency is not None and allowed(user.role, "hold"),
         error=error,
         title="Holds",
     )
+
+
+def _pdq_hold(kind: str, value: str) -> bool:
+    """A signal hold on a PDQ hash: the only kind the form's distance applies to."""
+    return kind == "signal" and value.strip().lower().startswith("pdq:")
 
 
 def _back_to_holds(error: str | None = None) -> RedirectResponse:
@@ -232,6 +243,7 @@ def add_hold(
     value: Annotated[str, Form(max_length=4000)],
     reason: Annotated[str, Form(max_length=4000)],
     days: Annotated[float, Form(gt=0, le=366)] = 30,
+    max_distance: Annotated[int, Form(ge=0, le=128)] = PDQ_DISTANCE,
 ) -> Response:
     from takedown.ops.agencies import OpsError, allowed
     from takedown.ops.holds import add_hold as add
@@ -253,6 +265,7 @@ def add_hold(
                     value=value,
                     reason=reason,
                     days=days,
+                    max_distance=max_distance if _pdq_hold(kind, value) else None,
                     actor=_actor(user),
                 )
         except OpsError as exc:
