@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from takedown.app import App
 from takedown.jobs import task
 from takedown.plugins import signal_types
-from takedown.signals.base import SignalError, SignalType, SignalValue
+from takedown.signals.base import ImageHasher, SignalError, SignalType, SignalValue
 from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
 from takedown.store.blobs import BlobError
 from takedown.store.models import Content, Sighting, Signal
@@ -37,6 +37,7 @@ def hash_stream(
     errors: dict[str, str] = {}
     types = [s for s in applicable(kind) if only is None or s.name == only]
     shared = [s for s in types if kind == "image" and _shares_decode(s)]
+    hashers = [s for s in shared if isinstance(s, ImageHasher)]
     if len(shared) > 1:
         stream.seek(0)
         try:
@@ -44,8 +45,8 @@ def hash_stream(
         except (OSError, ValueError, MemoryError) as exc:
             errors.update({s.name: _message(exc) for s in shared})
         else:
-            for signal in shared:
-                _collect(signal, partial(signal.hash_image, image), values, errors)
+            for hasher in hashers:
+                _collect(hasher, partial(hasher.hash_image, image), values, errors)
         types = [s for s in types if s not in shared]
     for signal in types:
         stream.seek(0)
@@ -54,7 +55,7 @@ def hash_stream(
 
 
 def _shares_decode(signal: SignalType) -> bool:
-    return signal.hashes_images and bool(getattr(signal, "reduced_decode", True))
+    return isinstance(signal, ImageHasher) and bool(getattr(signal, "reduced_decode", True))
 
 
 def _max_pixels(signal: SignalType) -> int:
@@ -62,7 +63,7 @@ def _max_pixels(signal: SignalType) -> int:
 
 
 def _collect(
-    signal: SignalType,
+    signal: SignalType | ImageHasher,
     compute: Callable[[], Sequence[SignalValue]],
     values: list[SignalValue],
     errors: dict[str, str],

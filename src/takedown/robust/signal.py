@@ -101,7 +101,6 @@ class KeypointSignal(SignalType):
     default_threshold = SCORE_SCALE - MIN_INLIERS
     max_threshold = SCORE_SCALE - 6
     index_kind = "pairwise"
-    hashes_images = True
 
     max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
 

@@ -32,7 +32,6 @@ class VideoKeyframeSignal(KeypointSignal):
 
     name = NAME
     content_kinds = frozenset({"video"})
-    hashes_images = False  # a video is sampled, not decoded as one still image
 
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
         sig = keyframe_signature(sample_frames(stream, rate=KEYFRAME_RATE))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -63,19 +63,10 @@ class SignalType(ABC):
     #: How matching indexes this type: "exact" (equal values), "hamming256" (256-bit hex
     #: hashes in a Hamming index) or "pairwise" (``distance`` against every candidate).
     index_kind: ClassVar[str] = "exact"
-    #: True when the type also hashes an already decoded still image (``hash_image``): ingest
-    #: then decodes each image once (``takedown.signals.imageio.open_image``, reduced) for
-    #: every such type instead of once per type.
-    hashes_images: ClassVar[bool] = False
 
     @abstractmethod
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
         """Compute this type's signals of the content read from ``stream``."""
-
-    def hash_image(self, image: Image.Image) -> Sequence[SignalValue]:
-        """This type's signals of a decoded image (only when ``hashes_images``); the same
-        values as ``hash_stream`` gives for the file it was decoded from."""
-        raise NotImplementedError(f"{self.name} does not hash decoded images")
 
     @abstractmethod
     def validate(self, value: str) -> str:
@@ -93,3 +84,15 @@ class SignalType(ABC):
     def examples(cls) -> Sequence[tuple[str, str, bool]]:
         """(value, other value, whether they match at the default threshold) for tests."""
         return ()
+
+
+@runtime_checkable
+class ImageHasher(Protocol):
+    """A signal type that also hashes an already decoded still image: ingest then decodes each
+    image once (``takedown.signals.imageio.open_image``, reduced) for every such type instead
+    of once per type. ``hash_image`` must give the values ``hash_stream`` gives for the file the
+    image was decoded from that way."""
+
+    name: str
+
+    def hash_image(self, image: Image.Image) -> Sequence[SignalValue]: ...

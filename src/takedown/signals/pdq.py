@@ -216,7 +216,6 @@ class PdqSignal(SignalType):
     default_threshold = 31
     max_threshold = 63
     index_kind = "hamming256"
-    hashes_images = True
 
     #: Decode JPEGs at reduced size (>= 512 px short side); see docs/pdq.md.
     reduced_decode: ClassVar[bool] = True
