@@ -4,11 +4,16 @@ path, referrals moved through the real state machines."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
+from takedown.api.app import create_app
+from takedown.api.auth import SCOPES, create_key
 from takedown.app import App
 from takedown.evidence.ingest import Ingestor
 from takedown.ops.agencies import create_agency
@@ -41,3 +46,29 @@ def record(
     if seen is not None:
         out["seen_at"] = seen.isoformat()
     return out
+
+
+class World:
+    """A test client and one API key per agency (Alpha, Bravo, Charlie: every scope) plus a
+    read-only Alpha key (``reader``)."""
+
+    def __init__(self, client: TestClient, keys: dict[str, str]) -> None:
+        self.client = client
+        self.keys = keys
+
+    def call(self, who: str, method: str, url: str, **kwargs: Any) -> Any:
+        return self.client.request(
+            method, url, headers={"Authorization": f"Bearer {self.keys[who]}"}, **kwargs
+        )
+
+
+@pytest.fixture
+def world(app: App) -> Iterator[World]:
+    make_agencies(app, "Alpha", "Bravo", "Charlie")
+    keys = {
+        name: create_key(app, name, sorted(SCOPES), agency=name).secret
+        for name in ("Alpha", "Bravo", "Charlie")
+    }
+    keys["reader"] = create_key(app, "reader", ["read"], agency="Alpha").secret
+    with TestClient(create_app(app)) as client:
+        yield World(client, keys)

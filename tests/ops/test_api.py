@@ -4,48 +4,20 @@ states that refuse it (closed operation, lifted hold)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from takedown.api.app import create_app
-from takedown.api.auth import SCOPES, create_key
 from takedown.app import App
 from takedown.ops.models import OpsHold
 from takedown.ops.reports import operation_report
 from takedown.referrals.routing import draft
-from tests.ops.conftest import ingest, make_agencies, record
+from tests.ops.conftest import World, ingest, record
 
 REASON = "SECRET-REASON covert account <script>x</script>"
 OPS = "/api/v1/operations"
-
-
-class World:
-    def __init__(self, client: TestClient, keys: dict[str, str]) -> None:
-        self.client = client
-        self.keys = keys
-
-    def call(self, who: str, method: str, url: str, **kwargs: Any) -> Any:
-        return self.client.request(
-            method, url, headers={"Authorization": f"Bearer {self.keys[who]}"}, **kwargs
-        )
-
-
-@pytest.fixture
-def world(app: App) -> Iterator[World]:
-    make_agencies(app, "Alpha", "Bravo", "Charlie")
-    keys = {
-        name: create_key(app, name, sorted(SCOPES), agency=name).secret
-        for name in ("Alpha", "Bravo", "Charlie")
-    }
-    keys["reader"] = create_key(app, "reader", ["read"], agency="Alpha").secret
-    with TestClient(create_app(app)) as client:
-        yield World(client, keys)
 
 
 def _new_operation(w: World, name: str = "RAD <b>1</b>", **extra: Any) -> dict[str, Any]:
