@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import ipaddress
 import json
@@ -18,6 +19,7 @@ from takedown.infra.facts import (
     Name,
     NodeNote,
     Parsed,
+    Problem,
     Range,
     text_label,
 )
@@ -166,6 +168,55 @@ class _Lines:
                 raise InfraParseError(
                     f"{self.what} line {self.lineno} is not UTF-8 text: {exc}"
                 ) from exc
+
+
+class _CsvTable:
+    """A CSV source with a header row, read line by line: ``cols`` maps each column name of
+    ``aliases`` found in the header to its index (a ``required`` one missing is an error);
+    ``rows`` gives (ref, row) for every non-empty row, or (ref, message) for a row the CSV
+    reader refused; ``overlong`` lists the problems of lines over the size limit."""
+
+    def __init__(
+        self,
+        data: Source,
+        what: str,
+        aliases: dict[str, tuple[str, ...]],
+        required: tuple[str, ...],
+    ) -> None:
+        self.lines = _Lines(_stream(data), what)
+        self._reader = csv.reader(iter(self.lines))
+        try:
+            header = [h.strip().lower() for h in next(self._reader)]
+        except StopIteration:
+            raise InfraParseError(f"{what} is empty") from None
+        except csv.Error as exc:
+            raise InfraParseError(f"{what} header: {exc}") from exc
+        self.cols: dict[str, int] = {}
+        for name, names in aliases.items():
+            found = [header.index(a) for a in names if a in header]
+            if found:
+                self.cols[name] = found[0]
+            elif name in required:
+                raise InfraParseError(
+                    f"{what} header lacks {name!r} (has: {', '.join(header)[:200]})"
+                )
+
+    def rows(self) -> Iterator[tuple[str, list[str] | str]]:
+        while True:
+            try:
+                row = next(self._reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield f"line {self._reader.line_num}", f"CSV: {exc}"
+                continue
+            if any(c.strip() for c in row):
+                yield f"line {self._reader.line_num}", row
+
+    def overlong(self) -> list[Problem]:
+        return [
+            Problem(f"line {n}", f"line longer than {MAX_LINE} bytes") for n in self.lines.overlong
+        ]
 
 
 def _stream(data: Source) -> IO[bytes]:

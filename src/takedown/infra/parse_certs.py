@@ -3,14 +3,12 @@ or not_before/not_after), e.g. exported certificate-transparency results."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 
 from takedown.infra.facts import (
     MAX_RAW,
     Fact,
-    InfraParseError,
     LabelError,
     Parsed,
     Problem,
@@ -19,7 +17,7 @@ from takedown.infra.facts import (
     registrable,
 )
 from takedown.infra.graph import EdgeKind, NodeKind
-from takedown.infra.parse_base import BATCH, MAX_LINE, Source, _Lines, _name_note, _stream
+from takedown.infra.parse_base import BATCH, Source, _CsvTable, _name_note
 
 _CERT_ALIASES = {
     "hostname": ("hostname", "name", "common_name", "name_value", "san", "host"),
@@ -35,31 +33,11 @@ def iter_certs(data: Source, *, source: str = "certs", batch: int = BATCH) -> It
     first/last seen or not_before/not_after), e.g. an export of certificate-transparency
     search results. One certificate serving several names ties those names together."""
     out = Parsed("certs", source)
-    lines = _Lines(_stream(data), "certificate CSV")
-    reader = csv.reader(iter(lines))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise InfraParseError("certificate CSV is empty") from None
-    except csv.Error as exc:
-        raise InfraParseError(f"certificate CSV header: {exc}") from exc
-    cols: dict[str, int] = {}
-    for column, aliases in _CERT_ALIASES.items():
-        found = [header.index(a) for a in aliases if a in header]
-        if found:
-            cols[column] = found[0]
-        elif column in ("hostname", "sha256"):
-            raise InfraParseError(f"certificate CSV header lacks {column!r}")
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            out.problems.append(Problem(f"line {reader.line_num}", f"CSV: {exc}"))
-            continue
-        ref = f"line {reader.line_num}"
-        if not any(c.strip() for c in row):
+    table = _CsvTable(data, "certificate CSV", _CERT_ALIASES, ("hostname", "sha256"))
+    cols = table.cols
+    for ref, row in table.rows():
+        if isinstance(row, str):
+            out.problems.append(Problem(ref, row))
             continue
         try:
             if len(row) <= max(cols.values()):
@@ -91,9 +69,7 @@ def iter_certs(data: Source, *, source: str = "certs", batch: int = BATCH) -> It
         if len(out.facts) + len(out.problems) >= batch:
             yield out
             out = Parsed("certs", source)
-    out.problems += [
-        Problem(f"line {n}", f"line longer than {MAX_LINE} bytes") for n in lines.overlong
-    ]
+    out.problems += table.overlong()
     yield out
 
 

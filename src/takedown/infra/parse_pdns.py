@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 
 from takedown.infra.facts import (
     MAX_RAW,
     Fact,
-    InfraParseError,
     LabelError,
     NodeNote,
     Parsed,
@@ -20,7 +18,7 @@ from takedown.infra.facts import (
     registrable,
 )
 from takedown.infra.graph import EdgeKind, NodeKind
-from takedown.infra.parse_base import BATCH, MAX_LINE, Source, _Lines, _name_note, _stream
+from takedown.infra.parse_base import BATCH, Source, _CsvTable, _name_note
 
 _PDNS_ALIASES = {
     "rrname": ("rrname", "query", "name", "qname"),
@@ -34,33 +32,12 @@ _PDNS_ALIASES = {
 def iter_pdns(data: Source, *, source: str = "pdns", batch: int = BATCH) -> Iterator[Parsed]:
     """Batches of facts from a passive-DNS CSV (header row required)."""
     out = Parsed("pdns", source)
-    lines = _Lines(_stream(data), "passive-DNS CSV")
-    reader = csv.reader(iter(lines))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise InfraParseError("passive-DNS CSV is empty") from None
-    except csv.Error as exc:
-        raise InfraParseError(f"passive-DNS CSV header: {exc}") from exc
-    cols: dict[str, int] = {}
-    for name, aliases in _PDNS_ALIASES.items():
-        found = [header.index(a) for a in aliases if a in header]
-        if not found:
-            raise InfraParseError(
-                f"passive-DNS CSV header lacks {name!r} (has: {', '.join(header)[:200]})"
-            )
-        cols[name] = found[0]
+    table = _CsvTable(data, "passive-DNS CSV", _PDNS_ALIASES, tuple(_PDNS_ALIASES))
+    cols = table.cols
     width = max(cols.values()) + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            out.problems.append(Problem(f"line {reader.line_num}", f"CSV: {exc}"))
-            continue
-        ref = f"line {reader.line_num}"
-        if not any(c.strip() for c in row):
+    for ref, row in table.rows():
+        if isinstance(row, str):
+            out.problems.append(Problem(ref, row))
             continue
         if len(row) < width:
             out.problems.append(Problem(ref, "too few columns", ",".join(row)[:MAX_RAW]))
@@ -72,9 +49,7 @@ def iter_pdns(data: Source, *, source: str = "pdns", batch: int = BATCH) -> Iter
         if len(out.facts) + len(out.problems) >= batch:
             yield out
             out = Parsed("pdns", source)
-    out.problems += [
-        Problem(f"line {n}", f"line longer than {MAX_LINE} bytes") for n in lines.overlong
-    ]
+    out.problems += table.overlong()
     yield out
 
 
