@@ -198,3 +198,28 @@ def test_sending_decided_referrals_needs_csrf_and_a_role_that_may_refer(
     assert "removal order" in board and 'class="referral' in board
     again = web.post("/referrals/send", data={"csrf": csrf}, follow_redirects=False)
     assert again.headers["location"] == "/referrals?sent=0"  # nothing referred twice
+
+
+def test_a_page_request_reads_the_web_session_once(
+    app: App, web: TestClient, seeded: Seeded
+) -> None:
+    """The middleware looks the session up for the audit actor; the page reuses that user."""
+    from sqlalchemy import event
+
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "api_web_session" in statement:
+            reads.append(statement)
+
+    event.listen(app.db.engine, "before_cursor_execute", count)
+    try:
+        response = web.get("/queue")
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert len(reads) == 1
+    # a stale cookie is still refused (the cached lookup is the cookie's own: None)
+    web.cookies.clear()
+    web.cookies.set("td_session", "forged-token")
+    assert web.get("/queue", follow_redirects=False).status_code in (303, 401)

@@ -21,6 +21,8 @@ PAGE_CSP = (
     "media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "connect-src 'self'"
 )
+#: Key in the request state of (session cookie token, WebUser or None) looked up here.
+SESSION_USER = "takedown.session_user"
 API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 _FIXED = (
     ("X-Content-Type-Options", "nosniff"),
@@ -50,7 +52,11 @@ class ActorAndHeaders:
         if actor is None:
             token = cookie_parser(headers.get("cookie", "")).get(self.cookie)
             if token:
-                actor = await run_in_threadpool(_user_actor, self.takedown, token)
+                user = await run_in_threadpool(session_user, self.takedown, token)
+                # the pages' dependency (takedown.web.views.web_user) reads it from here: one
+                # session lookup per request, not two
+                scope.setdefault("state", {})[SESSION_USER] = (token, user)
+                actor = f"user:{user.username}" if user is not None else None
         csp = API_CSP if path.startswith("/api/") else PAGE_CSP
         cacheable = path.startswith("/static/")
 
@@ -77,8 +83,3 @@ def key_actor(headers: Headers) -> str | None:
         return None
     parts = presented.split("_", 2)
     return f"api-key:{parts[1][:32]}" if len(parts) == 3 else "api-key:malformed"
-
-
-def _user_actor(app: App, token: str) -> str | None:
-    user = session_user(app, token)
-    return f"user:{user.username}" if user is not None else None

@@ -28,6 +28,7 @@ from takedown.api.auth import (
     session_user,
     start_session,
 )
+from takedown.api.middleware import SESSION_USER
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.api.scope import (
     Viewer,
@@ -91,7 +92,12 @@ def _app(request: Request) -> App:
 
 
 def web_user(request: Request) -> WebUser:
-    user = session_user(_app(request), request.cookies.get(COOKIE))
+    token = request.cookies.get(COOKIE)
+    looked_up = request.scope.get("state", {}).get(SESSION_USER)  # by the middleware
+    if looked_up is not None and looked_up[0] == token:
+        user: WebUser | None = looked_up[1]
+    else:
+        user = session_user(_app(request), token)
     if user is None:
         raise LoginRequired
     return user
