@@ -285,6 +285,24 @@ def page_cases(w: World) -> dict[tuple[str, str], Case]:
             kwargs={"data": {"kind": "domain", "value": "own.example", "reason": "ours"}},
         ),
         ("POST", "/holds/{hold_id}/lift"): Case(f"/holds/{w.hold_id}/lift", hidden),
+        ("GET", "/complaints"): Case("/complaints", ok, ok),
+        ("POST", "/complaints"): Case(
+            "/complaints",
+            redirect_to(f"/complaints?error=no%20sighting%20{sid}"),
+            kwargs={"data": {"sighting_id": str(sid), "complainant": "c", "grounds": "g"}},
+        ),
+        ("POST", "/complaints/{complaint_id}/decision"): Case(
+            "/complaints/1/decision", hidden, kwargs={"data": {"outcome": "upheld", "reason": "x"}}
+        ),
+        ("GET", "/operations/{name:path}/assignments"): Case(
+            f"/operations/{quote(OPERATION, safe='')}/assignments", hidden, contains("Op-Alpha")
+        ),
+        # the role check comes first (an analyst may not assign): 403, nothing shown
+        ("POST", "/operations/{name:path}/assignments"): Case(
+            f"/operations/{quote(OPERATION, safe='')}/assignments",
+            status(403),
+            kwargs={"data": {"user": "olga", "platforms": "x"}},
+        ),
         ("GET", "/infra"): Case("/infra", ok, contains("Outlet-Zeta")),
         ("GET", "/infra/picture.svg"): Case(
             "/infra/picture.svg", hidden, contains("<svg"), kwargs={"params": {"outlet": OUTLET}}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,6 +31,16 @@ def log_in(client: TestClient, username: str = "ana", password: str = PASSWORD) 
     )
     assert response.status_code == 303 and response.headers["location"] == "/queue"
     return response.headers["set-cookie"]
+
+
+def browser_log_in(tab: Any, base: str, username: str = "ana") -> None:
+    """Log in through the login form in Chromium (the tab is on the login page or goes there)."""
+    if not tab.url.endswith("/login"):
+        tab.goto(f"{base}/login")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", PASSWORD)
+    tab.click("form.login button[type=submit]")
+    tab.wait_for_url(f"{base}/queue")
 
 
 @pytest.fixture

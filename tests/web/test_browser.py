@@ -25,7 +25,7 @@ from takedown.infra.store import define_outlet
 from takedown.ops.operations import create_operation
 from takedown.store.models import Sighting
 from tests.api.seed import OWNER, Seeded, seed
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, browser_log_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -132,10 +132,7 @@ def test_review_material_and_dashboard_in_chromium(server: tuple[str, Seeded], p
     tab = page
     tab.goto(f"{base}/queue")
     assert tab.url.endswith("/login")
-    tab.fill("input[name=username]", "ana")
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("form.login button[type=submit]")
-    tab.wait_for_url(f"{base}/queue")
+    browser_log_in(tab, base)
 
     # every media is blurred and grey; the hostile text did not run
     images = tab.locator(".media img")

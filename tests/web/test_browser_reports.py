@@ -7,18 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.seed import Seeded
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import browser_log_in
 from tests.web.test_browser import page, server  # noqa: F401  (the same fixtures)
 
 
 def test_operation_report_page_in_chromium(server: tuple[str, Seeded], page: Any) -> None:  # noqa: F811
     base, _seeded = server
     tab = page
-    tab.goto(f"{base}/login")
-    tab.fill("input[name=username]", "ana")
-    tab.fill("input[name=password]", PASSWORD)
-    tab.click("form.login button[type=submit]")
-    tab.wait_for_url(f"{base}/queue")
+    browser_log_in(tab, base)
     tab.click("nav >> text=Operations")
     tab.click("tr.operation a")
     tab.click("a.operation-report")

@@ -20,7 +20,7 @@ mounted by :mod:`takedown.api.app` next to :mod:`takedown.ops.api`, with its sco
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -34,7 +34,7 @@ from takedown.api.scope import Viewer, sighting_filter
 from takedown.api.v1 import SAFE, Id, One, Page
 from takedown.ops.agencies import OpsError
 from takedown.ops.api import _actor, _member, _refused, _scoped, _utc
-from takedown.ops.models import OpsAssignment, OpsComplaint, OpsOperationAgency
+from takedown.ops.models import OpsAssignment, OpsComplaint, OpsOperation, OpsOperationAgency
 from takedown.store.models import Sighting
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
@@ -216,6 +216,17 @@ def list_assignments(request: Request, who: Caller, operation_id: Id) -> Page[As
         return Page(data=_assignments(session, operation.id), next_cursor=None)
 
 
+def assignable_agencies(operation: OpsOperation, agency_id: int | None) -> tuple[Any, str]:
+    """(query of the agency ids whose analysts ``agency_id`` may assign, and who that is in
+    words): the lead agency any participant's, a participant only its own."""
+    if operation.lead_agency_id == agency_id:
+        agencies = select(OpsOperationAgency.agency_id).where(
+            OpsOperationAgency.operation_id == operation.id
+        )
+        return agencies, "of an agency taking part"
+    return select(ApiAgency.id).where(ApiAgency.id == agency_id), "of your agency"
+
+
 @router.post(
     "/operations/{operation_id}/assignments",
     response_model=One[AssignmentOut],
@@ -229,14 +240,7 @@ def assign_analyst(
 
     with get_app(request).db.session() as session:
         operation = _member(session, who, operation_id)
-        if operation.lead_agency_id == who.agency_id:
-            agencies = select(OpsOperationAgency.agency_id).where(
-                OpsOperationAgency.operation_id == operation.id
-            )
-            whose = "of an agency taking part"
-        else:
-            agencies = select(ApiAgency.id).where(ApiAgency.id == who.agency_id)
-            whose = "of your agency"
+        agencies, whose = assignable_agencies(operation, who.agency_id)
         user = session.scalar(
             select(ApiUser.username).where(
                 ApiUser.username == body.user.strip(), ApiUser.agency_id.in_(agencies)
