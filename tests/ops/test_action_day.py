@@ -171,6 +171,16 @@ def _run_the_day(app: App, tmp_path: Path) -> None:
 def test_a_48_hour_action_day_reports_what_the_database_holds(app: App, tmp_path: Path) -> None:
     _run_the_day(app, tmp_path)
     with app.db.session() as session:
+        # a platform takes down, on its own, an item that was never referred (held material)
+        session.execute(
+            update(Sighting)
+            .where(
+                Sighting.operation == "RAD-48",
+                Sighting.registrable_domain == "selfhosted-acct5.example",
+            )
+            .values(removed_at=END)
+        )
+    with app.db.session() as session:
         report = operation_report(session, "RAD-48")
         in_op = Sighting.operation == "RAD-48"
 
@@ -226,11 +236,24 @@ def test_a_48_hour_action_day_reports_what_the_database_holds(app: App, tmp_path
             ).all()
         )
         assert {r["key"]: r["items"] for r in report["by_platform"]} == per_platform
+        for table in ("by_platform", "by_language"):  # the rows add up to the summary
+            rows = report[table]
+            assert sum(r["referred"] for r in rows) == summary["referred"]
+            assert sum(r["removed"] for r in rows) == summary["removed"]
+            assert all(r["share_removed"] is None or r["share_removed"] <= 1 for r in rows)
         assert sum(r["count"] for r in report["by_agency"]) == sightings
         assert report["participants"] == AGENCIES
         outlets = {r["key"] for r in report["by_outlet"]}
         assert outlets and outlets <= {f"outlet-{i}" for i in range(4)}
 
+        session.execute(  # the take-down above was for the operation report only
+            update(Sighting)
+            .where(
+                Sighting.operation == "RAD-48",
+                Sighting.registrable_domain == "selfhosted-acct5.example",
+            )
+            .values(removed_at=None)
+        )
         period = transparency_report(session, START, END + timedelta(days=3))
         art8 = period["authority_art8"]
         orders = list(session.scalars(select(Referral).where(Referral.kind == "removal_order")))

@@ -129,8 +129,10 @@ def operation_report(session: Session, name: str) -> dict[str, Any]:
         for table, key in ((by_platform, per_item_platform), (by_language, per_item_language)):
             counter = table[key.get(pid, "(none)")]
             counter["items"] += 1
+            # removed after a referral, as in the summary (an item a platform took down on its
+            # own is not a referral's result, and would push the share over 1)
             counter["referred"] += pid in sent
-            counter["removed"] += removed.get(pid) is not None
+            counter["removed"] += pid in sent and removed.get(pid) is not None
     outlets: Counter[str] = Counter()
     label_counts: Counter[str] = Counter()
     for pid in items:
