@@ -275,6 +275,18 @@ def page_cases(w: World) -> dict[tuple[str, str], Case]:
         ("GET", "/reports/operation/{name:path}"): Case(
             f"/reports/operation/{quote(OPERATION, safe='')}", hidden, contains("Op-Alpha")
         ),
+        ("GET", "/reports/chart/operation/{figure}.svg"): Case(
+            "/reports/chart/operation/platforms.svg",
+            hidden,
+            contains("Op-Alpha &lt;b&gt;48h&lt;/b&gt;"),
+            kwargs={"params": {"name": OPERATION}},
+        ),
+        ("GET", "/reports/chart/transparency/{figure}.svg"): Case(
+            "/reports/chart/transparency/removed_by_platform.svg",
+            contains("no data yet"),
+            contains('text-anchor="end">x</text>'),
+            kwargs={"params": {"from": "2026-01-01", "to": "2027-01-01"}},
+        ),
         ("GET", "/reports/transparency"): Case(
             "/reports/transparency", ok, contains("Transparency report")
         ),

@@ -6,7 +6,8 @@
 * ``/reports/operation/{name}``: the operation report of an operation the user's agency takes
   part in (others are 404); ``/reports/transparency?from=&to=``: the period's transparency
   figures counting only the sightings the user may see (and the orders, events and complaints
-  about them). Both are the figures of :mod:`takedown.ops.reports` as tables; no media.
+  about them). Both are the figures of :mod:`takedown.ops.reports` as tables, with charts
+  drawn by :mod:`takedown.web.report_charts` (SVG images); never any media.
 * ``/holds``: the user's agency's holds (with their reasons: the owner's view) and every hit
   on them (who tried to refer what); add (with a PDQ hold's distance, 0..128, default 31)
   and lift, for roles allowed to ``hold``.
