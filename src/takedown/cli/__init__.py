@@ -56,7 +56,7 @@ FEATURE_CLI_MODULES = (
 def _register() -> None:
     import importlib
 
-    from takedown.cli import demo, evidence, matching
+    from takedown.cli import bank_files, demo, evidence, matching
 
     main.add_command(demo.demo)
     main.add_command(evidence.ingest)
@@ -66,6 +66,7 @@ def _register() -> None:
     main.add_command(evidence.platforms)
     main.add_command(matching.hash_cmd)
     main.add_command(matching.match_cmd)
+    matching.bank.add_command(bank_files.bank_add)
     main.add_command(matching.bank)
     main.add_command(matching.sightings_cmd)
     for name in FEATURE_CLI_MODULES:

@@ -299,12 +299,18 @@ def bank_import(
         report = bank_ops.add_entries(obj.app, name, parse(file, fmt, signal), actor)
     except (bank_ops.BankError, BankFormatError) as exc:
         raise fail(str(exc)) from exc
+    print_import(report, as_json)
+
+
+def print_import(report: bank_ops.BankImportReport, as_json: bool) -> None:
+    """What an import or ``bank add`` did: counts, and the first 50 rejected rows and why."""
     if as_json:
         print_json(report.to_dict())
         return
     console.print(
         f"{report.added} added, {report.restored} restored, "
-        f"{report.duplicates} duplicates, {len(report.rejected)} rejected"
+        f"{report.duplicates} duplicates, {len(report.rejected)} rejected",
+        markup=False,
     )
     for bad in report.rejected[:50]:
         console.print(f"  rejected {bad.ref}: {bad.reason}", markup=False)
