@@ -216,7 +216,11 @@ KP = KeypointSignal()
 
 
 class Bank:
-    def __init__(self) -> None:
+    def __init__(self, keypoint_chunks: int = 1, template_filter: bool = False) -> None:
+        # Experiments of issue #8 (docs/robustness.md): bank more keypoints per entry (the
+        # query's "more" chunks too), or drop template keypoints (bench/robust_template.py).
+        self.keypoint_chunks = keypoint_chunks
+        self.template_filter = template_filter
         self.ids: list[int] = []
         self.hashes: list[str] = []
         self.kp = KeypointIndex()
@@ -229,7 +233,7 @@ class Bank:
         self.hashes.append(hashes[""])
         try:
             values = KP.hash_stream(io.BytesIO(data))
-            self.kp.add(owner, join([values[0].value]))
+            self.kp.add(owner, join([v.value for v in values[: self.keypoint_chunks]]))
         except UnhashableContent:
             pass
 
@@ -238,6 +242,13 @@ class Bank:
             np.asarray(self.ids, dtype=np.int64), hex_to_array(self.hashes)
         )
         self.kp.add_many([])
+        if self.template_filter:
+            from robust_template import filtered_index
+
+            self.kp, dropped, total = filtered_index(self.kp)
+            print(
+                f"template filter: {dropped} of {total} banked keypoints dropped", file=sys.stderr
+            )
 
     def pdq_search(self, value: str) -> set[int]:
         assert self.pdq is not None
@@ -314,7 +325,7 @@ def image_bench(args: argparse.Namespace) -> dict[str, Any]:
         originals = dict(list(photos.items())[:8] + list(synth.items())[:8])
     textures = [np.asarray(getattr(skimage.data, n)()) for n in HELD_OUT]
     names = list(originals)
-    bank = Bank()
+    bank = Bank(args.bank_chunks, args.template_filter)
     start = time.perf_counter()
     for i, name in enumerate(names):
         bank.add(i, jpeg_bytes(originals[name], 95))
@@ -439,6 +450,19 @@ def print_images(r: dict[str, Any]) -> None:
         print(f"  missed by full pipeline, {edit}: {', '.join(names)}")
 
 
+def override(setting: str) -> None:
+    """Set ``verify.NAME`` or ``index.NAME`` (an existing numeric constant) for this run."""
+    from takedown.robust import index, verify
+
+    target, _, value = setting.partition("=")
+    module_name, _, name = target.partition(".")
+    module = {"verify": verify, "index": index}.get(module_name)
+    if module is None or not name.isupper() or not hasattr(module, name) or not value:
+        raise SystemExit(f"--set wants verify.NAME=VALUE or index.NAME=VALUE, got {setting!r}")
+    current = getattr(module, name)
+    setattr(module, name, type(current)(value))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -453,8 +477,32 @@ def main(argv: list[str] | None = None) -> int:
         default=404,
         help="seed of the unrelated queries (202 was used to tune the thresholds; 404 is held out)",
     )
+    parser.add_argument(
+        "--bank-chunks",
+        type=int,
+        default=1,
+        choices=(1, 2, 3),
+        help="experiment: keypoint chunks per bank entry (the product banks 1; "
+        "docs/robustness.md has what 2 and 3 gave)",
+    )
+    parser.add_argument(
+        "--template-filter",
+        action="store_true",
+        help="experiment: drop banked keypoints many entries share (bench/robust_template.py)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="MODULE.NAME=VALUE",
+        help="experiment: override a threshold of takedown.robust.verify or .index, e.g. "
+        "verify.MIN_INLIERS=12 (repeatable)",
+    )
     parser.add_argument("--cache", type=Path, help="keep generated unrelated images here")
     args = parser.parse_args(argv)
+    for setting in args.settings:
+        override(setting)
     # Per-core figures, like the other stages (numpy, numba): OpenCV single-threaded.
     cv2.setNumThreads(1)
     if args.cache is not None:
