@@ -43,6 +43,17 @@ def browser_log_in(tab: Any, base: str, username: str = "ana") -> None:
     tab.wait_for_url(f"{base}/queue")
 
 
+def browser_open_operation_report(tab: Any, base: str, username: str = "ana") -> None:
+    """Log in in Chromium and reach the operation report as a user does: the nav's
+    Operations, the first operation's board, its report link."""
+    browser_log_in(tab, base, username)
+    tab.click("nav >> text=Operations")
+    tab.click("tr.operation a")
+    tab.click("a.operation-report")
+    tab.wait_for_load_state("load")
+    assert "/reports/operation/" in tab.url
+
+
 @pytest.fixture
 def seeded(app: App, tmp_path: Path) -> Seeded:
     create_user(app, "ana", PASSWORD, agency=OWNER)

@@ -7,19 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from tests.api.seed import Seeded
-from tests.web.conftest import browser_log_in
+from tests.web.conftest import browser_open_operation_report
 from tests.web.test_browser import page, server  # noqa: F401  (the same fixtures)
 
 
 def test_operation_report_page_in_chromium(server: tuple[str, Seeded], page: Any) -> None:  # noqa: F811
     base, _seeded = server
     tab = page
-    browser_log_in(tab, base)
-    tab.click("nav >> text=Operations")
-    tab.click("tr.operation a")
-    tab.click("a.operation-report")
-    tab.wait_for_load_state("load")
-    assert "/reports/operation/" in tab.url
+    browser_open_operation_report(tab, base)
     assert "<script>" in tab.inner_text("h1")  # the hostile name is text
     summary = tab.locator("section.report-section", has_text="Summary")
     assert "sightings" in summary.inner_text() and "2" in summary.inner_text()

@@ -27,7 +27,7 @@ from takedown.store.models import Sighting
 from takedown.web.views import MEDIA_CSP
 from tests.api.scope_world import OPERATION, OTHER, PASSWORD, World, build
 from tests.api.seed import OWNER, Seeded
-from tests.web.conftest import browser_log_in, log_in
+from tests.web.conftest import browser_open_operation_report, log_in
 from tests.web.test_browser import page, server  # noqa: F401  (the same fixtures)
 
 PLATFORM = "<script>alert(7)</script>tg"
@@ -260,11 +260,7 @@ def test_transparency_charts_count_what_the_user_may_see(app: App, tmp_path: Pat
 def test_operation_report_charts_load_in_chromium(server: tuple[str, Seeded], page: Any) -> None:  # noqa: F811
     base, _seeded = server
     tab = page
-    browser_log_in(tab, base)
-    tab.click("nav >> text=Operations")
-    tab.click("tr.operation a")
-    tab.click("a.operation-report")
-    tab.wait_for_load_state("load")
+    browser_open_operation_report(tab, base)
     charts = tab.locator("figure.report-chart img")
     assert charts.count() >= 3
     widths = tab.eval_on_selector_all(

@@ -38,7 +38,7 @@ from takedown.ops.complaints import ANSWER_WITHIN, OUTCOMES, complaint_view
 from takedown.ops.models import OpsComplaint, OpsOperation
 from takedown.store.models import Sighting, utcnow
 from takedown.web.ops_pages import Name, _actor, _member_operation
-from takedown.web.views import Id, User, _app, check_csrf, not_found, page, viewer_of
+from takedown.web.views import Id, User, _app, not_found, page, refused, viewer_of
 
 router = APIRouter(include_in_schema=False)
 #: the role action asked to record and decide complaints (see the module docstring)
@@ -131,9 +131,8 @@ def record(
     from takedown.ops.complaints import record_complaint
     from takedown.store.audit import acting_as
 
-    check_csrf(user, csrf)
-    if not allowed(user.role, COMPLAIN):
-        return HTMLResponse("your role cannot record complaints", status_code=403)
+    if (refusal := refused(user, csrf, COMPLAIN, "record complaints")) is not None:
+        return refusal
     try:
         when = _received(received_at)
     except ValueError:
@@ -173,9 +172,8 @@ def decide(
     from takedown.ops.complaints import decide as decide_complaint
     from takedown.store.audit import acting_as
 
-    check_csrf(user, csrf)
-    if not allowed(user.role, COMPLAIN):
-        return HTMLResponse("your role cannot decide complaints", status_code=403)
+    if (refusal := refused(user, csrf, COMPLAIN, "decide complaints")) is not None:
+        return refusal
     with _app(request).db.session() as session:
         complaint = _visible_complaint(session, viewer_of(user), complaint_id)
         if complaint is None:
@@ -270,9 +268,8 @@ def assign(
     from takedown.ops.operations import assign as assign_user
     from takedown.store.audit import acting_as
 
-    check_csrf(user, csrf)
-    if not allowed(user.role, ASSIGN):
-        return HTMLResponse("your role cannot assign analysts", status_code=403)
+    if (refusal := refused(user, csrf, ASSIGN, "assign analysts")) is not None:
+        return refusal
     viewer = viewer_of(user)
     with _app(request).db.session() as session:
         operation = _operation(session, viewer, name)

@@ -44,9 +44,9 @@ from takedown.web.views import (
     MEDIA_CSP,
     User,
     _app,
-    check_csrf,
     not_found,
     page,
+    refused,
     templates,
     viewer_of,
 )
@@ -246,13 +246,12 @@ def add_hold(
     days: Annotated[float, Form(gt=0, le=366)] = 30,
     max_distance: Annotated[int, Form(ge=0, le=128)] = PDQ_DISTANCE,
 ) -> Response:
-    from takedown.ops.agencies import OpsError, allowed
+    from takedown.ops.agencies import OpsError
     from takedown.ops.holds import add_hold as add
     from takedown.store.audit import acting_as
 
-    check_csrf(user, csrf)
-    if not allowed(user.role, "hold"):
-        return HTMLResponse("your role cannot place holds", status_code=403)
+    if (refusal := refused(user, csrf, "hold", "place holds")) is not None:
+        return refusal
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer_of(user))
         if agency is None:
@@ -282,13 +281,12 @@ def lift_hold(
     hold_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
     csrf: Annotated[str, Form(max_length=200)],
 ) -> Response:
-    from takedown.ops.agencies import OpsError, allowed
+    from takedown.ops.agencies import OpsError
     from takedown.ops.holds import lift_hold as lift
     from takedown.store.audit import acting_as
 
-    check_csrf(user, csrf)
-    if not allowed(user.role, "hold"):
-        return HTMLResponse("your role cannot lift holds", status_code=403)
+    if (refusal := refused(user, csrf, "hold", "lift holds")) is not None:
+        return refusal
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer_of(user))
         if agency is None:

@@ -1,4 +1,6 @@
-"""The web workspace: login, review queue, material page, referrals board, dashboard, media.
+"""The web workspace: login, review queue, material page, referrals board; what every page
+shares (session user, CSRF check, page rendering). Dashboard and media:
+:mod:`takedown.web.dashboard_pages`.
 
 Security: session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS); a CSRF token in
 every form, checked on every POST; a strict Content-Security-Policy on every page (set in
@@ -33,7 +35,6 @@ from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.api.scope import (
     Viewer,
     can_see_cluster,
-    can_see_content,
     can_see_sighting,
     sighting_filter,
 )
@@ -48,7 +49,6 @@ from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
 from takedown.web import svg
-from takedown.web.figures import all_figures, figure
 from takedown.web.queue import CLOSING, DECISIONS, review_queue
 from takedown.web.text import has_controls, inert
 
@@ -56,15 +56,6 @@ HERE = Path(__file__).parent
 COOKIE = "td_session"
 LOGIN_COOKIE = "td_login"
 TEXT_PREVIEW = 64 * 1024
-MEDIA_TYPES = {
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "image/bmp",
-    "video/mp4",
-    "video/webm",
-}
 MEDIA_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox"
 
 templates = Jinja2Templates(
@@ -119,6 +110,16 @@ def not_found(request: Request, user: WebUser, what: str = "No such page.") -> H
 def check_csrf(user: WebUser, token: str) -> None:
     if not hmac.compare_digest(user.csrf.encode(), token.encode()[:200]):
         raise CsrfFailed
+
+
+def refused(user: WebUser, csrf: str, action: str, what: str) -> Response | None:
+    """A form handler's first checks: the session's CSRF token (:class:`CsrfFailed` if it is
+    wrong), then the user's role may ``action`` (:func:`takedown.ops.agencies.allowed`).
+    The 403 answer "your role cannot <what>" if it may not; else None, go on."""
+    check_csrf(user, csrf)
+    if allowed(user.role, action):
+        return None
+    return HTMLResponse(f"your role cannot {what}", status_code=403)
 
 
 def page(request: Request, name: str, user: WebUser | None, **context: Any) -> HTMLResponse:
@@ -444,9 +445,8 @@ def send_decided(
     basis: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """Draft referrals (or removal orders) for the items decided "refer" and send them."""
-    check_csrf(user, csrf)
-    if not allowed(user.role, "refer"):
-        return HTMLResponse("your role cannot send referrals", status_code=403)
+    if (refusal := refused(user, csrf, "refer", "send referrals")) is not None:
+        return refusal
     app = _app(request)
     viewer = viewer_of(user)
     ids = [r["sighting"].id for _p, rows in _decided_unreferred(app, viewer) for r in rows]
@@ -469,72 +469,3 @@ def send_decided(
         sent = len(send_due(app).sent)
     held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)
-
-
-# -- dashboard ------------------------------------------------------------------------------
-@router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, user: User) -> HTMLResponse:
-    figures = all_figures(_app(request), viewer_of(user))
-    return page(request, "dashboard.html", user, figures=figures, title="Dashboard")
-
-
-@router.get("/dashboard/{name}.svg", response_model=None)
-def chart(
-    request: Request,
-    user: User,
-    name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")],
-) -> Response:
-    found = figure(_app(request), name, viewer_of(user))
-    if found is None:
-        return Response("no such chart", status_code=404, media_type="text/plain")
-    return _svg(svg.render(found))
-
-
-@router.get("/dashboard/{name}.csv", response_model=None)
-def chart_csv(
-    request: Request,
-    user: User,
-    name: Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")],
-) -> Response:
-    found = figure(_app(request), name, viewer_of(user))
-    if found is None:
-        return Response("no such chart", status_code=404, media_type="text/plain")
-    return Response(
-        found.csv(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}.csv"',
-            "Content-Security-Policy": MEDIA_CSP,
-        },
-    )
-
-
-# -- media ----------------------------------------------------------------------------------
-@router.get("/media/{content_id}", response_model=None)
-def media(request: Request, content_id: Id, user: User) -> Response:
-    """Content bytes for the blurred preview: never sniffed, never a document, never script."""
-    app = _app(request)
-    with app.db.session() as session:
-        content = session.get(Content, content_id)
-        if content is not None and not can_see_content(session, viewer_of(user), content_id):
-            content = None
-    if content is None or content.purged_at is not None or content.kind not in ("image", "video"):
-        return Response("no such media", status_code=404, media_type="text/plain")
-    media_type = content.media_type.split(";")[0].strip().lower()
-    if media_type not in MEDIA_TYPES:
-        media_type = "application/octet-stream"
-    try:
-        data = app.blobs.read_verified(content.sha256)
-    except (BlobError, OSError):
-        return Response("media not available", status_code=404, media_type="text/plain")
-    extension = media_type.rsplit("/", 1)[-1] if media_type in MEDIA_TYPES else "bin"
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="content-{content.id}.{extension}"',
-            "Content-Security-Policy": MEDIA_CSP,
-            "Cache-Control": "private, no-store",
-            "Cross-Origin-Resource-Policy": "same-origin",
-        },
-    )

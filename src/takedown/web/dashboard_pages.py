@@ -1,0 +1,98 @@
+"""Workspace dashboard and media: the figures the user may see, and content bytes.
+
+* ``/dashboard``: every figure of :mod:`takedown.web.figures`, counted over what the user may
+  see; ``/dashboard/{name}.svg`` and ``/dashboard/{name}.csv``: one figure as an SVG image
+  and as CSV, both served with the media CSP.
+* ``/media/{content_id}``: the bytes of an image or video the user may see, for the blurred
+  preview: ``nosniff`` (as every response), ``Content-Disposition: attachment``, a
+  ``sandbox`` CSP and only the media types below under their own type (any other is
+  ``application/octet-stream``). Anything else, or another agency's content, is 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, Response
+
+from takedown.api.scope import can_see_content
+from takedown.store.blobs import BlobError
+from takedown.store.models import Content
+from takedown.web import svg
+from takedown.web.figures import all_figures, figure
+from takedown.web.views import MEDIA_CSP, Id, User, _app, _svg, page, viewer_of
+
+router = APIRouter(include_in_schema=False)
+MEDIA_TYPES = {
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "video/mp4",
+    "video/webm",
+}
+FigureName = Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")]
+
+
+# -- dashboard ------------------------------------------------------------------------------
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, user: User) -> HTMLResponse:
+    figures = all_figures(_app(request), viewer_of(user))
+    return page(request, "dashboard.html", user, figures=figures, title="Dashboard")
+
+
+@router.get("/dashboard/{name}.svg", response_model=None)
+def chart(request: Request, user: User, name: FigureName) -> Response:
+    found = figure(_app(request), name, viewer_of(user))
+    if found is None:
+        return Response("no such chart", status_code=404, media_type="text/plain")
+    return _svg(svg.render(found))
+
+
+@router.get("/dashboard/{name}.csv", response_model=None)
+def chart_csv(request: Request, user: User, name: FigureName) -> Response:
+    found = figure(_app(request), name, viewer_of(user))
+    if found is None:
+        return Response("no such chart", status_code=404, media_type="text/plain")
+    return Response(
+        found.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"',
+            "Content-Security-Policy": MEDIA_CSP,
+        },
+    )
+
+
+# -- media ----------------------------------------------------------------------------------
+@router.get("/media/{content_id}", response_model=None)
+def media(request: Request, content_id: Id, user: User) -> Response:
+    """Content bytes for the blurred preview: never sniffed, never a document, never script."""
+    app = _app(request)
+    with app.db.session() as session:
+        content = session.get(Content, content_id)
+        if content is not None and not can_see_content(session, viewer_of(user), content_id):
+            content = None
+    if content is None or content.purged_at is not None or content.kind not in ("image", "video"):
+        return Response("no such media", status_code=404, media_type="text/plain")
+    media_type = content.media_type.split(";")[0].strip().lower()
+    if media_type not in MEDIA_TYPES:
+        media_type = "application/octet-stream"
+    try:
+        data = app.blobs.read_verified(content.sha256)
+    except (BlobError, OSError):
+        return Response("media not available", status_code=404, media_type="text/plain")
+    extension = media_type.rsplit("/", 1)[-1] if media_type in MEDIA_TYPES else "bin"
+    return Response(
+        data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="content-{content.id}.{extension}"',
+            "Content-Security-Policy": MEDIA_CSP,
+            "Cache-Control": "private, no-store",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        },
+    )
