@@ -81,6 +81,7 @@ PHOTOS = (
     "stereo_motorcycle",
 )
 HELD_OUT = ("grass", "gravel")  # only for distractor textures, never banked
+BANK_SEED = 101  # the seed of the bank's unrelated images
 
 
 def load_photos() -> dict[str, Image.Image]:
@@ -179,7 +180,9 @@ def distractor(index: int, seed: int, textures: list[np.ndarray]) -> Image.Image
             out[:, :, c] = (layer - layer.min()) / (np.ptp(layer) + 1e-9)
         return Image.fromarray((out * 255).astype(np.uint8))
     if family == 3:  # texture patches of held-out photos, rotated, scaled and tinted
-        tex = textures[seed % len(textures)]  # bank and query distractors: different photos
+        # The bank's unrelated images (seed BANK_SEED) take the second held-out photo, every
+        # query seed the first: patches of one photo would overlap (partial copies).
+        tex = textures[1 if seed == BANK_SEED else 0]
         th, tw = tex.shape[:2]
         ch, cw = int(rng.integers(th // 4, th // 2)), int(rng.integers(tw // 4, tw // 2))
         y0, x0 = int(rng.integers(0, th - ch)), int(rng.integers(0, tw - cw))
@@ -216,11 +219,16 @@ KP = KeypointSignal()
 
 
 class Bank:
-    def __init__(self, keypoint_chunks: int = 1, template_filter: bool = False) -> None:
+    def __init__(
+        self, keypoint_chunks: int = 1, template_filter: bool = False, no_layout: bool = False
+    ) -> None:
         # Experiments of issue #8 (docs/robustness.md): bank more keypoints per entry (the
         # query's "more" chunks too), or drop template keypoints (bench/robust_template.py).
         self.keypoint_chunks = keypoint_chunks
         self.template_filter = template_filter
+        # Issue #8, fourth round: without the banked colour layouts, the keypoint rule alone
+        # decides (what Takedown did before the layout).
+        self.no_layout = no_layout
         self.ids: list[int] = []
         self.hashes: list[str] = []
         self.kp = KeypointIndex()
@@ -233,7 +241,9 @@ class Bank:
         self.hashes.append(hashes[""])
         try:
             values = KP.hash_stream(io.BytesIO(data))
-            self.kp.add(owner, join([v.value for v in values[: self.keypoint_chunks]]))
+            chunks = [v.value for v in values if not v.banked][: self.keypoint_chunks]
+            banked = [v.value for v in values if v.banked and not self.no_layout]
+            self.kp.add(owner, join(chunks + banked))
         except UnhashableContent:
             pass
 
@@ -325,12 +335,12 @@ def image_bench(args: argparse.Namespace) -> dict[str, Any]:
         originals = dict(list(photos.items())[:8] + list(synth.items())[:8])
     textures = [np.asarray(getattr(skimage.data, n)()) for n in HELD_OUT]
     names = list(originals)
-    bank = Bank(args.bank_chunks, args.template_filter)
+    bank = Bank(args.bank_chunks, args.template_filter, args.no_layout)
     start = time.perf_counter()
     for i, name in enumerate(names):
         bank.add(i, jpeg_bytes(originals[name], 95))
     for j in range(args.bank_extra):
-        bank.add(1_000_000 + j, distractor_bytes(j, 101, textures))
+        bank.add(1_000_000 + j, distractor_bytes(j, BANK_SEED, textures))
     bank.freeze()
     build_s = time.perf_counter() - start
 
@@ -498,6 +508,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE.NAME=VALUE",
         help="experiment: override a threshold of takedown.robust.verify or .index, e.g. "
         "verify.MIN_INLIERS=12 (repeatable)",
+    )
+    parser.add_argument(
+        "--no-layout",
+        action="store_true",
+        help="bank no colour layouts: the keypoint rule alone decides (as before the layout)",
     )
     parser.add_argument("--cache", type=Path, help="keep generated unrelated images here")
     args = parser.parse_args(argv)

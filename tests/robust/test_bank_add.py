@@ -4,18 +4,20 @@ its keypoints (issue #8), on both stores."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from PIL import Image
 
 from takedown.app import App
 from takedown.cli.bank_files import rows_of_file
+from takedown.demo.media import outlets, poster
 from takedown.matching import banks as bank_ops
 from takedown.matching.formats import BadRow, BankRow
 from takedown.matching.lookup import lookup_file
-from takedown.robust import edits
+from takedown.robust import edits, layout
 from takedown.robust.signal import NAME
-from takedown.robust.verify import MIN_INLIERS
+from takedown.robust.verify import LAYOUT_LOOSE, MIN_INLIERS
 from tests.cli.test_commands import run
 
 
@@ -69,3 +71,23 @@ def test_bank_add_command(tmp_path: Path, photo: Image.Image) -> None:
     assert "photo.png" not in exported and "outlet" in exported  # labels, never file names
     missing = run(tmp_path, "bank", "add", "nobank", str(tmp_path / "photo.png"), ok=False)
     assert missing.returncode != 0 and "nobank" in missing.stderr
+
+
+def test_the_banked_layout_finds_a_crop_the_keypoints_alone_miss(app: App, tmp_path: Path) -> None:
+    # A flat synthetic poster: its 20 % crop keeps 6 of the banked keypoints, too few for the
+    # keypoint rule alone; the colour layout banked beside them confirms the copy.
+    shop = outlets(random.Random(7), ("en",))[0]
+    original = poster(random.Random(24), shop, 24)
+    original.save(tmp_path / "original.png")
+    edits.crop(original, 0.2).save(tmp_path / "crop.png")
+    bank_ops.create_bank(app, "partner")
+    rows = [r for r in rows_of_file(tmp_path / "original.png", {}) if isinstance(r, BankRow)]
+    kinds = sorted(r.value[:4] for r in rows if r.signal_type == NAME)
+    assert kinds == [layout.PREFIX, "kp2:"]  # the primary keypoints and their layout
+    bank_ops.add_entries(app, "partner", rows)
+
+    results, _errors = lookup_file(app, tmp_path / "crop.png", banks=["partner"])
+    (hit,) = {r.signal_type: r for r in results}[NAME].bank_hits
+    assert hit.evidence is not None
+    assert hit.evidence["inliers"] < MIN_INLIERS <= hit.evidence["inliers"] + 4
+    assert hit.evidence["layout"] >= LAYOUT_LOOSE

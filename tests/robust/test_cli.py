@@ -18,14 +18,16 @@ def test_match_shows_keypoint_evidence_beside_pdq(tmp_path: Path, photo: Image.I
     values = {
         s["signal_type"]: s["value"] for s in hashed["files"][0]["signals"] if not s["variant"]
     }
+    (shown,) = [s["value"] for s in hashed["files"][0]["signals"] if s["variant"] == "layout"]
     (tmp_path / "bank.txt").write_text(
-        f"pdq {values['pdq']}\nkeypoints {values['keypoints']}\n", encoding="utf-8"
+        f"pdq {values['pdq']}\nkeypoints {values['keypoints']}\nkeypoints {shown}\n",
+        encoding="utf-8",
     )
     run(tmp_path, "bank", "create", "partner", "--label", "outlet=Pale Harbor Wire")
     imported = json.loads(
         run(tmp_path, "bank", "import", "partner", str(tmp_path / "bank.txt"), "--json").stdout
     )
-    assert imported["added"] == 2
+    assert imported["added"] == 3  # PDQ, the keypoints and their colour layout
 
     found = json.loads(run(tmp_path, "match", str(tmp_path / "crop.png"), "--json").stdout)
     results = {r["signal_type"]: r for r in found["lookups"][0]["results"]}
@@ -34,6 +36,8 @@ def test_match_shows_keypoint_evidence_beside_pdq(tmp_path: Path, photo: Image.I
     assert hit["labels"]["outlet"] == "Pale Harbor Wire"
     assert hit["evidence"]["inliers"] >= 8
     assert 0.7 < hit["evidence"]["scale"] < 0.9
+    assert hit["evidence"]["layout"] >= 0.6
 
     text = run(tmp_path, "match", str(tmp_path / "crop.png")).stdout
     assert "keypoints" in text and "inliers of" in text and "rotation" in text
+    assert "colour layout agrees on" in text

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import io
 import struct
 import zlib
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from takedown.robust import edits
+from takedown.robust import edits, layout
 from takedown.robust.features import KEEP, decode, encode, extract
 from takedown.robust.index import KeypointIndex
 from takedown.robust.signal import KeypointSignal, join, signature_of_image
@@ -100,15 +101,24 @@ def test_index_ranks_the_original_first(
 
 def test_values_round_trip_and_fit_the_btree_limit(original: Image.Image) -> None:
     values = SIGNAL.hash_stream(io.BytesIO(png(original)))
-    assert [v.variant for v in values] == ["", "more1", "more2"]
+    assert [v.variant for v in values] == ["", "more1", "more2", "layout"]
+    assert [v.bankable for v in values] == [True, False, False, True]
     for v in values:
         assert len(v.value) < 2600
         assert SIGNAL.validate(v.value) == v.value
+    for v in values[:3]:
         assert len(decode(v.value)) == KEEP
+    owner, grid = layout.decode(values[3].value)
+    assert owner == layout.digest(values[0].value)  # the layout names the primary it belongs to
+    assert grid.shape == (layout.GRID, layout.GRID, 3)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(max_size=300) | st.binary(max_size=300).map(lambda b: "kp2:" + b.hex()))
+@given(
+    st.text(max_size=300)
+    | st.binary(max_size=300).map(lambda b: "kp2:" + b.hex())
+    | st.binary(max_size=800).map(lambda b: "kl1:" + base64.b64encode(b).decode())
+)
 def test_malformed_values_are_refused_cleanly(text: str) -> None:
     try:
         SIGNAL.validate(text)

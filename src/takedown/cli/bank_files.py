@@ -1,8 +1,9 @@
 """``takedown bank add``: bank media files directly (hash them, add their signals).
 
-Every signal type's primary value goes in (``variant ""``), as ``takedown hash`` computes it
-and as a partner's hash list would carry it; a file none of whose signals could be computed is
-reported as rejected. Nothing of the file itself is kept.
+Every signal type's primary value goes in (``variant ""``), and the keypoints' colour layout
+(``variant "layout"``, which verifying a keypoint match needs), as ``takedown hash`` computes
+them and as a partner's hash list would carry them; a file none of whose signals could be
+computed is reported as rejected. Nothing of the file itself is kept.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from takedown.matching.lookup import hash_file
 
 
 def rows_of_file(path: Path, labels: dict[str, str]) -> list[BankRow | BadRow]:
-    """The bank rows of one file: one per signal type (its primary value), or why not."""
+    """The bank rows of one file: each signal type's primary value (and the keypoints'
+    layout, which verifying a keypoint match needs), or why not."""
     try:
         _kind, values, errors = hash_file(path)
     except OSError as exc:
@@ -28,7 +30,7 @@ def rows_of_file(path: Path, labels: dict[str, str]) -> list[BankRow | BadRow]:
     rows: list[BankRow | BadRow] = [
         BankRow(path.name, v.signal_type, v.value, labels=dict(labels))
         for v in sorted(values, key=lambda v: v.signal_type)
-        if v.variant == ""
+        if v.bankable
     ]
     if not rows:
         reason = "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())) or "no signal"

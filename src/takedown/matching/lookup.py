@@ -246,6 +246,8 @@ def evidence_text(evidence: dict[str, Any]) -> str:
         f"scale {evidence['scale']:.2f}, rotation {evidence['rotation_deg']:.1f}°, "
         f"shift {evidence['tx']:+.2f}, {evidence['ty']:+.2f}"
     )
+    if evidence.get("layout") is not None:
+        text += f"; colour layout agrees on {100 * evidence['layout']:.0f}% of the overlap"
     if evidence.get("method") == "keyframe" and "at_ms" in evidence:
         mirrored = ", mirrored" if evidence.get("mirrored") else ""
         text += f"; keyframe found at {evidence['at_ms'] / 1000:.1f} s{mirrored}"

@@ -26,7 +26,7 @@ from takedown.app import App
 from takedown.jobs import task
 from takedown.matching.banks import set_status_in
 from takedown.matching.candidates import CandidateIndex
-from takedown.robust.signal import join
+from takedown.robust.signal import LAYOUT_VARIANT, join
 from takedown.robust.stage import SECOND_STAGE_TYPES, SecondStage
 from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
 from takedown.robust.video_stage import VPDQ, VideoHit, VideoQuery, VideoStage
@@ -151,12 +151,15 @@ class Matcher:
             ).all()
             by_type: dict[str, list[str]] = defaultdict(list)
             primary: dict[str, tuple[int, str]] = {}
+            attached: dict[str, str] = {}  # the keypoints' layout
             for sig_id, kind, variant, value in signals:
                 if kind not in self.index.types:
                     continue
                 by_type[kind].append(value)
                 if variant == "":
                     primary[kind] = (sig_id, value)
+                elif variant == LAYOUT_VARIANT:
+                    attached[kind] = value
             hits: list[Hit] = []
             for kind, values in by_type.items():
                 if kind not in ROBUST_TYPES:
@@ -191,7 +194,7 @@ class Matcher:
             self._cluster(session, content_id, hits, known)
         for kind, (sig_id, value) in primary.items():
             if kind in SECOND_STAGE_TYPES:
-                self.second.note_content(content_id, value)
+                self.second.note_content(content_id, value, attached.get(kind))
             elif kind == VIDEO_KEYFRAME:
                 self.video.note_content(content_id, value)
             else:

@@ -15,7 +15,6 @@ is at most 2,552 characters: small enough for the B-tree indexes on ``signal.val
 from __future__ import annotations
 
 import base64
-import binascii
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from takedown.robust import layout
+from takedown.robust.codec import payload_of
 from takedown.robust.trim import TrimBox, grey, trim
 
 PREFIX = "kp2:"
@@ -55,6 +56,8 @@ class Signature:
     height: int
     points: npt.NDArray[np.float32]
     descriptors: npt.NDArray[np.uint8]
+    #: The colour layout of the same frame (``takedown.robust.layout``), where known.
+    layout: npt.NDArray[np.uint8] | None = None
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
@@ -123,24 +126,29 @@ def prepare(array: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint8], Trim
     return g, box
 
 
-def extract(array: npt.NDArray[np.generic], keep: int = KEEP) -> tuple[Signature, TrimBox]:
-    """The signature of an 8-bit image array (HxW or HxWxC); possibly with no keypoints."""
+def extract(
+    array: npt.NDArray[np.generic], keep: int = KEEP, *, with_layout: bool = False
+) -> tuple[Signature, TrimBox]:
+    """The signature of an 8-bit image array (HxW or HxWxC); possibly with no keypoints.
+    ``with_layout`` adds the colour layout of the same trimmed frame."""
     work, box = prepare(array)
     height, width = work.shape
+    shown = layout.compute(array, box) if with_layout and array.dtype == np.uint8 else None
     if min(height, width) < MIN_SIDE:
         return Signature(
-            width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+            width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), shown
         ), box
     # Detect more than we keep, then keep a spread few: text and logos have the strongest
     # corners and would otherwise take every keypoint.
     keypoints, descriptors = _orb().detectAndCompute(work, None)
     if descriptors is None or not keypoints:
         return Signature(
-            width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+            width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), shown
         ), box
     chosen = _spread(keypoints, width, height, keep)
     points = np.array([keypoints[i].pt for i in chosen], dtype=np.float32).reshape(-1, 2)
-    return Signature(width, height, points, np.ascontiguousarray(descriptors[chosen])), box
+    descs = np.ascontiguousarray(descriptors[chosen])
+    return Signature(width, height, points, descs, shown), box
 
 
 def encode(sig: Signature) -> str:
@@ -157,13 +165,7 @@ def encode(sig: Signature) -> str:
 
 def decode(value: str) -> Signature:
     """The signature of a serialised value, or :class:`SignatureError`."""
-    text = value.strip()
-    if not text.startswith(PREFIX):
-        raise SignatureError(f"keypoint value must start with {PREFIX!r}, got {value[:40]!r}")
-    try:
-        payload = base64.b64decode(text[len(PREFIX) :].encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-        raise SignatureError(f"keypoint value is not valid base64: {exc}") from exc
+    payload = payload_of(value, PREFIX, SignatureError, "keypoint")
     if len(payload) < _HEADER.size or (len(payload) - _HEADER.size) % _RECORD:
         raise SignatureError("keypoint payload has the wrong length")
     version, width, height = _HEADER.unpack_from(payload)

@@ -1,13 +1,16 @@
 """The ``keypoints`` signal type: ORB keypoint signatures, verified geometrically.
 
 Values per image: the primary value (``variant ""``, the ``KEEP`` best-spread keypoints: what
-bank entries and the content index hold) and up to ``QUERY_CHUNKS - 1`` further values
+bank entries and the content index hold), up to ``QUERY_CHUNKS - 1`` further values
 (``variant "more1"``, ``"more2"``: the next keypoints) that are used only when this image is the
-query, so that a crop still shares enough keypoints with its original. Each value stays under
-PostgreSQL's B-tree row limit.
+query, so that a crop still shares enough keypoints with its original, and the colour layout
+(``variant "layout"``, ``kl1:``, see ``takedown.robust.layout``), which a bank keeps beside the
+primary value. Each value stays under PostgreSQL's B-tree row limit.
 
 ``distance`` = ``SCORE_SCALE`` - RANSAC inliers (0 for identical values), so that a bank
-threshold works as for the other types: the default threshold 56 means "at least 8 inliers".
+threshold works as for the other types. The default threshold 58 admits every verified match
+(``verify``: at least 6 inliers confirmed by the colour layout, or 8 by the keypoints alone); a
+bank may ask for more inliers (``keypoints=50`` means at least 14).
 Matching never compares every stored value: ``takedown.robust.stage`` searches a descriptor
 index and verifies the few candidates (declared ``pairwise`` for the generic contract only).
 """
@@ -20,9 +23,9 @@ from typing import BinaryIO, ClassVar
 import numpy as np
 from PIL import Image, ImageDraw
 
-from takedown.robust import features
+from takedown.robust import features, layout
 from takedown.robust.features import KEEP, Signature, SignatureError, decode, encode, extract
-from takedown.robust.verify import MIN_INLIERS, Evidence, verify
+from takedown.robust.verify import LOOSE_MIN_INLIERS, MIN_INLIERS, Evidence, verify
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
 from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
 
@@ -32,13 +35,14 @@ NAME = "keypoints"
 SCORE_SCALE = 64
 QUERY_CHUNKS = 3
 MORE_VARIANTS = tuple(f"more{i}" for i in range(1, QUERY_CHUNKS))
+LAYOUT_VARIANT = "layout"
 
 
 def signature_of_image(image: Image.Image, keep: int = KEEP * QUERY_CHUNKS) -> Signature:
     """Signature of a decoded image (``UnhashableContent`` when too small or featureless)."""
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    sig, _box = extract(np.asarray(image), keep=keep)
+    sig, _box = extract(np.asarray(image), keep=keep, with_layout=True)
     if sig.width < features.MIN_SIDE or sig.height < features.MIN_SIDE:
         raise UnhashableContent(
             f"image too small or too narrow for keypoints: {image.size[0]}x{image.size[1]}"
@@ -70,12 +74,17 @@ def split(sig: Signature) -> list[tuple[str, Signature]]:
 
 
 def join(values: Sequence[str]) -> Signature:
-    """One query signature from a primary value and its "more" values (InvalidSignal)."""
+    """One query signature from a primary value, its "more" values and its layout (any
+    order; InvalidSignal)."""
     sigs = []
+    shown = None
     for value in values:
         try:
-            sigs.append(decode(value))
-        except SignatureError as exc:
+            if value.lstrip().startswith(layout.PREFIX):
+                shown = layout.decode(value)[1]
+            else:
+                sigs.append(decode(value))
+        except (SignatureError, layout.LayoutError) as exc:
             raise InvalidSignal(str(exc)) from exc
     if not sigs:
         raise InvalidSignal("no keypoint values")
@@ -86,6 +95,7 @@ def join(values: Sequence[str]) -> Signature:
         first.height,
         np.concatenate([s.points for s in same]),
         np.concatenate([s.descriptors for s in same]),
+        shown,
     )
 
 
@@ -98,8 +108,8 @@ class KeypointSignal(SignalType):
 
     name = NAME
     content_kinds = frozenset({"image"})
-    default_threshold = SCORE_SCALE - MIN_INLIERS
-    max_threshold = SCORE_SCALE - 6
+    default_threshold = SCORE_SCALE - LOOSE_MIN_INLIERS
+    max_threshold = SCORE_SCALE - LOOSE_MIN_INLIERS
     index_kind = "pairwise"
 
     max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
@@ -112,17 +122,25 @@ class KeypointSignal(SignalType):
     def hash_image(self, image: Image.Image) -> Sequence[SignalValue]:
         sig = signature_of_image(image)
         quality = min(100, round(100 * len(sig) / (KEEP * QUERY_CHUNKS)))
-        return [
+        values = [
             SignalValue(
                 self.name, encode(chunk), quality, False, variant, {"keypoints": str(len(chunk))}
             )
             for variant, chunk in split(sig)
         ]
+        if sig.layout is not None:
+            shown = layout.encode(sig.layout, values[0].value)
+            values.append(
+                SignalValue(self.name, shown, quality, False, LAYOUT_VARIANT, banked=True)
+            )
+        return values
 
     def validate(self, value: str) -> str:
         try:
+            if value.lstrip().startswith(layout.PREFIX):
+                return layout.pack(*layout.decode(value))
             return encode(decode(value))
-        except SignatureError as exc:
+        except (SignatureError, layout.LayoutError) as exc:
             raise InvalidSignal(str(exc)) from exc
 
     def evidence(self, query: str | Signature, reference: str | Signature) -> Evidence:
@@ -136,7 +154,9 @@ class KeypointSignal(SignalType):
             return 0
         first, second = sorted((ca, cb))  # verification is not symmetric: fix the order
         ev = self.evidence(first, second)
-        return score_to_distance(ev.inliers if ev.matched else min(ev.inliers, MIN_INLIERS - 1))
+        return score_to_distance(
+            ev.inliers if ev.matched else min(ev.inliers, LOOSE_MIN_INLIERS - 1)
+        )
 
     @classmethod
     def examples(cls) -> Sequence[tuple[str, str, bool]]:

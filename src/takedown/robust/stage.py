@@ -12,15 +12,17 @@ earlier content); ``takedown match FILE`` always runs it so that a reviewer sees
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takedown.app import App
+from takedown.robust import layout
 from takedown.robust.features import Signature, SignatureError, decode
 from takedown.robust.index import DEFAULT_LIMIT, KeypointIndex
-from takedown.robust.signal import NAME, join, score_to_distance
+from takedown.robust.layout import Layout
+from takedown.robust.signal import LAYOUT_VARIANT, NAME, join, score_to_distance
 from takedown.robust.verify import Evidence, verify_candidates
 from takedown.store.models import Bank, BankEntry, Signal
 
@@ -43,14 +45,26 @@ class SecondStage:
 
     @staticmethod
     def _load(rows: Sequence[tuple[int, str]]) -> KeypointIndex:
+        """The index of keypoint values, each with the layout attached to it (a layout row
+        names the keypoint value it belongs to by digest: a bank entry, or content's variant)."""
         index = KeypointIndex()
         items: list[tuple[int, Signature]] = []
+        layouts: dict[bytes, Layout] = {}
+        owners: list[bytes] = []
         for target, value in rows:
             try:
-                items.append((target, decode(value)))
-            except SignatureError:
+                if value.startswith(layout.PREFIX):
+                    owner, grid = layout.decode(value)
+                    layouts[owner] = grid
+                else:
+                    items.append((target, decode(value)))
+                    owners.append(layout.digest(value))
+            except (SignatureError, layout.LayoutError):
                 continue  # validated on the way in; a damaged row costs only itself
-        index.add_many(items)
+        index.add_many(
+            (target, replace(sig, layout=layouts.get(owner)))
+            for (target, sig), owner in zip(items, owners, strict=True)
+        )
         return index
 
     def bank_index(self) -> KeypointIndex:
@@ -65,11 +79,15 @@ class SecondStage:
                 self._content = self._load(content_values(session, NAME))
         return self._content
 
-    def note_content(self, content_id: int, value: str) -> None:
+    def note_content(self, content_id: int, value: str, shown: str | None = None) -> None:
+        """Add content's primary keypoint value (and its layout value) to the content index."""
         if self._content is not None:
             try:
-                self._content.add(content_id, decode(value))
-            except SignatureError:
+                sig = decode(value)
+                if shown is not None:
+                    sig = replace(sig, layout=layout.decode(shown)[1])
+                self._content.add(content_id, sig)
+            except (SignatureError, layout.LayoutError):
                 return
 
     def forget_bank_entry(self, entry_id: int) -> None:
@@ -116,11 +134,13 @@ def bank_values(session: Session, signal_type: str) -> list[tuple[int, str]]:
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-def content_values(session: Session, signal_type: str) -> list[tuple[int, str]]:
-    """(content id, primary value) of one signal type."""
+def content_values(
+    session: Session, signal_type: str, variants: Sequence[str] = ("", LAYOUT_VARIANT)
+) -> list[tuple[int, str]]:
+    """(content id, value) of one signal type's primary values (and layouts)."""
     rows = session.execute(
         select(Signal.content_id, Signal.value).where(
-            Signal.signal_type == signal_type, Signal.variant == ""
+            Signal.signal_type == signal_type, Signal.variant.in_(list(variants))
         )
     ).all()
     return [(int(r[0]), str(r[1])) for r in rows]

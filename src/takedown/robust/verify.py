@@ -2,11 +2,17 @@
 
 Descriptors are paired by mutual nearest neighbour in Hamming distance (at most
 ``MAX_DESCRIPTOR_BITS`` apart); a similarity transform (rotation, uniform scale, translation) is
-fitted to the pairs with RANSAC (``cv2.estimateAffinePartial2D``). The pair is a match when at
+fitted to the pairs with RANSAC (``cv2.estimateAffinePartial2D``). The *keypoint rule*: at
 least ``MIN_INLIERS`` pairs agree with the transform within ``REPROJECTION`` working-image
 pixels, the transform is plausible (scale between ``1 / MAX_SCALE`` and ``MAX_SCALE``), the
 inliers spread over ``MIN_EXTENT`` of the reference's width and height, and a match with fewer
 than ``STRONG_INLIERS`` inliers also covers ``MIN_COVERAGE`` of the reference's area.
+
+Where both sides carry a colour layout (``takedown.robust.layout``), it is compared under the
+transform and decides with the keypoints: a match is the keypoint rule with a layout agreement
+of at least ``LAYOUT_STRICT``, or a weaker keypoint agreement (``LOOSE_MIN_INLIERS`` inliers
+spread over ``LOOSE_MIN_EXTENT``) with a layout agreement of at least ``LAYOUT_LOOSE``. Without
+layouts (values from before the layout, video keyframes) the keypoint rule alone decides.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from takedown.robust import layout
 from takedown.robust.features import Signature, words
 from takedown.robust.kernels import distances, mutual_nearest
 
@@ -53,6 +60,13 @@ GUIDE_RADIUS = 4.0
 #: Descriptor distance allowed for a guided pair (stricter than mutual nearest neighbours').
 GUIDE_BITS = 48
 
+#: With colour layouts on both sides (see the module doc): the keypoint rule needs this much
+#: layout agreement, and a weaker keypoint agreement needs ``LAYOUT_LOOSE``.
+LAYOUT_STRICT = 0.6
+LAYOUT_LOOSE = 0.8
+LOOSE_MIN_INLIERS = 6
+LOOSE_MIN_EXTENT = 0.1
+
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -83,9 +97,26 @@ class Evidence:
     #: the smallest of the four (x and y, on the query and on the reference): a template's
     #: title line or logo is thin or small.
     extent: float = 0.0
+    #: Share of the overlapping layout cells that agree under the transform (see
+    #: ``takedown.robust.layout``); None where either side has no layout or too little overlaps.
+    layout: float | None = None
 
     @property
     def matched(self) -> bool:
+        if self.layout is None:
+            return self.keypoint_rule
+        if self.keypoint_rule and self.layout >= LAYOUT_STRICT:
+            return True
+        return (
+            self.inliers >= LOOSE_MIN_INLIERS
+            and 1.0 / MAX_SCALE <= self.scale <= MAX_SCALE
+            and self.extent >= LOOSE_MIN_EXTENT
+            and self.layout >= LAYOUT_LOOSE
+        )
+
+    @property
+    def keypoint_rule(self) -> bool:
+        """The keypoints alone make a match (see the module doc)."""
         if self.inliers < MIN_INLIERS or not 1.0 / MAX_SCALE <= self.scale <= MAX_SCALE:
             return False
         spread = self.extent >= MIN_EXTENT and (
@@ -102,6 +133,8 @@ class Evidence:
         out = asdict(self)
         for key in ("scale", "rotation_deg", "tx", "ty", "inlier_ratio", "coverage", "extent"):
             out[key] = round(float(out[key]), 4)
+        if self.layout is not None:
+            out["layout"] = round(self.layout, 4)
         return out
 
 
@@ -173,7 +206,8 @@ def verify(
     if inlier_rows is not None:
         inlier_rows.append(qi[inlying])
     coverage = extent = 0.0
-    if inliers >= MIN_INLIERS:  # the spread only matters (and is only shown) for a match
+    shown = None
+    if inliers >= min(MIN_INLIERS, LOOSE_MIN_INLIERS):  # only matters (and is shown) for a match
         kept = reference.points[ri][inlying]
         hull = cv2.convexHull(kept.reshape(-1, 1, 2).astype(np.float32))
         area = float(reference.width * reference.height)
@@ -181,6 +215,14 @@ def verify(
         # On both sides: text lines matched to other text in the same font line up along one
         # axis of the query even where the reference's partners scatter.
         extent = min(_extent(kept, reference), _extent(query.points[qi][inlying], query))
+        if query.layout is not None and reference.layout is not None:
+            shown = layout.agreement(
+                query.layout,
+                (query.width, query.height),
+                reference.layout,
+                (reference.width, reference.height),
+                model,
+            )
     return Evidence(
         pairs,
         inliers,
@@ -194,6 +236,7 @@ def verify(
         coverage,
         shared,
         extent,
+        shown,
     )
 
 

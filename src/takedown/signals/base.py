@@ -38,7 +38,8 @@ class SignalValue:
     ``quality`` is the signal type's own confidence (PDQ's 0-100 quality); ``low_quality``
     marks values that are kept but should not be trusted on their own. ``variant`` names
     alternative hashes of the same content (e.g. PDQ's dihedral "rotate-90"); the primary
-    value has ``variant`` ``""``.
+    value has ``variant`` ``""``. A bank keeps the primary value and the variants marked
+    ``banked`` (the keypoints' layout, which verifying a keypoint match needs).
     """
 
     signal_type: str
@@ -47,6 +48,11 @@ class SignalValue:
     low_quality: bool = False
     variant: str = ""
     meta: dict[str, str] = field(default_factory=dict)
+    banked: bool = False
+
+    @property
+    def bankable(self) -> bool:
+        return self.variant == "" or self.banked
 
 
 class SignalType(ABC):
