@@ -482,6 +482,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-video", action="store_true")
     parser.add_argument(
+        "--video-unrelated",
+        type=int,
+        default=200,
+        help="unrelated clips queried for the video false positives",
+    )
+    parser.add_argument("--no-images", action="store_true", help="the video part only")
+    parser.add_argument(
         "--distractor-seed",
         type=int,
         default=404,
@@ -527,16 +534,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.distractors = min(args.distractors, 500)
         args.bank_extra = min(args.bank_extra, 300)
-    out: dict[str, Any] = {"images": image_bench(args)}
+    out: dict[str, Any] = {} if args.no_images else {"images": image_bench(args)}
     if not args.no_video:
         from takedown.robust.video import bench_videos
 
-        out["videos"] = bench_videos(quick=args.quick)
+        out["videos"] = bench_videos(quick=args.quick, unrelated=args.video_unrelated)
     if args.json:
         json.dump(out, sys.stdout, indent=2, default=list)
         sys.stdout.write("\n")
     else:
-        print_images(out["images"])
+        if "images" in out:
+            print_images(out["images"])
         if "videos" in out:
             from takedown.robust.video import print_video_bench
 
