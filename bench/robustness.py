@@ -285,6 +285,10 @@ def query(bank: Bank, data: bytes, *, always_keypoints: bool) -> dict[str, Any]:
         dihedral |= timed(lambda v=variant: bank.pdq_search(hashes[v]), t, "pdq_search")
     # The pipeline computes PDQ with issue #8's exact mirror (same filtering, "pdq_full"
     # replaces "pdq") and the trimmed image's hash when there are margins ("variants").
+    # A fresh copy of the decoded image (not timed: the decode is charged once, above), so
+    # that the pipeline reads the pixels out of it itself (``imageio.pixels``), as ingest does,
+    # instead of reusing what PDQ alone read.
+    image = image.copy()
     full, _q, luma = timed(lambda: pdq_hash_variants(image), t, "pdq_full")
     trimmed = timed(lambda: [v.value for v in trimmed_variant(image, luma)], t, "variants")
     with_trim = set(dihedral)

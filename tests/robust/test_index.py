@@ -96,3 +96,29 @@ def test_many_additions_merge_the_tail(monkeypatch: pytest.MonkeyPatch) -> None:
     for owner in (0, 17, 29):
         found = index.candidates(_noisy(sigs[owner], rng, 8))
         assert found[0][0] == owner
+
+
+def test_long_runs_of_one_key_vote_as_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Descriptors drawn from a few templates with light noise: many share keys, so the runs
+    # walked are long and directory entries hold several keys, in the main part and the tail.
+    monkeypatch.setattr(kpindex, "COMMON_MIN_OWNERS", 4)
+    monkeypatch.setattr(kpindex, "MIN_VOTES", 1)
+    rng = np.random.default_rng(9)
+    templates = rng.integers(0, 256, (6, 32), dtype=np.uint8)
+    stored: dict[int, Signature] = {}
+    for owner in range(14):
+        sig = _signature(rng, 30)
+        desc = sig.descriptors.copy()
+        desc[:12] = templates[rng.integers(0, 6, 12)]
+        stored[owner] = _noisy(Signature(320, 240, sig.points, desc), rng, 2)
+    index = KeypointIndex()
+    index.add_many(list(stored.items())[:9])
+    for owner, sig in list(stored.items())[9:]:
+        index.add(owner, sig)
+    for probe in (2, 11):
+        query = _noisy(stored[probe], rng, 3)
+        found, common = index.search(query, limit=100)
+        votes, ref_common = _reference(stored, query, 4)
+        assert dict(found) == votes
+        assert common.tolist() == ref_common.tolist()
+        assert common[:12].any() and found[0][0] == probe

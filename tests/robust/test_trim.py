@@ -9,7 +9,7 @@ from PIL import Image
 
 from takedown.robust import edits
 from takedown.robust.trim import common_box, find_margins, trim
-from takedown.signals.pdq import PdqSignal, hamming
+from takedown.signals.pdq import PdqSignal, hamming, pdq_hash_variants, trimmed_variant
 from tests.robust.conftest import png
 
 
@@ -64,3 +64,30 @@ def test_video_frames_share_only_the_common_margins() -> None:
     assert shared is not None
     assert (shared.top, shared.left) == (10, 20)
     assert common_box([]) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["RGB", "RGBA", "L"]),
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.integers(0, 255),
+)
+def test_margins_found_on_pdq_luma_are_those_of_the_pixels(
+    seed: int, mode: str, top: int, left: int, shade: int
+) -> None:
+    # PDQ's trimmed variant looks for margins on the luma it already has; it must find the
+    # margins trim finds on the pixels themselves, bit for bit (same weights, same order).
+    rng = np.random.default_rng(seed)
+    picture = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    canvas = np.full((60 + top + 7, 80 + left + 5, 3), shade, dtype=np.uint8)
+    canvas += rng.integers(0, 5, canvas.shape, dtype=np.uint8)  # a JPEG-noisy border
+    canvas[top : top + 60, left : left + 80] = picture
+    image = Image.fromarray(canvas).convert(mode)
+    _hashes, _quality, luma = pdq_hash_variants(image)
+    assert luma is not None
+    assert find_margins(luma) == find_margins(np.asarray(image))
+    assert [v.value for v in trimmed_variant(image, luma)] == [
+        v.value for v in trimmed_variant(image.copy())
+    ]

@@ -10,13 +10,15 @@ Common descriptors: a query descriptor close (``COMMON_BITS``) to descriptors of
 template, a title in the same font at the same place): it casts no vote, and verification
 ignores it, as a text search engine ignores stop words.
 
-Storage: every stored descriptor (32 bytes) with its image's slot (4 bytes), and per table a
-sorted array of keys with the descriptor's row (16 bytes), in two parts searched alike by the
-compiled loop of ``takedown.robust.kernels``: the main arrays and a small tail of recent
-additions (kept sorted by insertion, merged into the main arrays when it outgrows
-``max(TAIL_MIN, main / 8)`` descriptors). Removals are tombstones (a dead slot) until the next
-merge. About 36 + 16 x TABLES bytes per descriptor (56 per image): ~5.6 KB per image in memory
-with 4 tables, plus the signature kept for verification (~2 KB).
+Storage, in two parts searched alike by the compiled loop of ``takedown.robust.kernels`` (the
+main arrays, and a small tail of recent additions kept sorted by insertion and merged into the
+main arrays when it outgrows ``max(TAIL_MIN, main / 8)`` descriptors): per table, the sorted
+keys (4 bytes), every descriptor (32 bytes) and its image's slot (4 bytes) in that table's key
+order, so that the descriptors sharing a key are read side by side rather than gathered from
+all over memory (a query walks thousands of them: gathering was ~160 ns each, most of the
+search), and a directory of the keys' top bits (~1 entry per 8 keys). Removals are tombstones
+(a dead slot) until the next merge. About 40 x TABLES + 2 bytes per descriptor (56 per image):
+~9 KB per image in memory with 4 tables, plus the signature kept for verification (~2 KB).
 """
 
 from __future__ import annotations
@@ -60,55 +62,81 @@ def keys(descriptors: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     return np.ascontiguousarray(out)
 
 
+def _directory_bits(n: int) -> int:
+    """Top key bits the directory of a part of ``n`` descriptors indexes: about 8 keys per
+    directory entry (a binary search among them stays within a cache line or two)."""
+    return max(0, min(KEY_BITS, n.bit_length() - 3))
+
+
 @dataclass
 class _Part:
-    """Descriptors with their slots, and per table the sorted keys and the row of each key."""
+    """Per table: the sorted keys, the descriptor words and the slot of each in that order, and
+    a directory of the keys' top bits (``directory[t, b]``: where keys with top bits ``b``
+    start)."""
 
-    keys: npt.NDArray[np.int64]
-    rows: npt.NDArray[np.int64]
-    words: npt.NDArray[np.uint64]
-    slots: npt.NDArray[np.int32]
+    keys: npt.NDArray[np.int32]  # TABLES x N, sorted per table
+    words: npt.NDArray[np.uint64]  # TABLES x N x 4, in each table's key order
+    slots: npt.NDArray[np.int32]  # TABLES x N, in each table's key order
+    directory: npt.NDArray[np.int32]  # TABLES x (2 ** bits + 1)
+    shift: int
 
     @classmethod
     def empty(cls) -> _Part:
-        return cls(
-            np.zeros((TABLES, 0), dtype=np.int64),
-            np.zeros((TABLES, 0), dtype=np.int64),
-            np.zeros((0, 4), dtype=np.uint64),
-            np.zeros(0, dtype=np.int32),
-        )
+        return cls.build(np.zeros((0, 4), dtype=np.uint64), np.zeros(0, dtype=np.int32))
 
     @classmethod
     def build(cls, desc_words: npt.NDArray[np.uint64], slots: npt.NDArray[np.int32]) -> _Part:
         all_keys = keys(desc_words.view(np.uint8).reshape(-1, 32))
         order = np.argsort(all_keys, axis=1, kind="stable")
+        return cls.sorted(
+            np.take_along_axis(all_keys, order, axis=1),
+            desc_words[order],
+            np.asarray(slots, dtype=np.int32)[order],
+        )
+
+    @classmethod
+    def sorted(
+        cls,
+        sorted_keys: npt.NDArray[np.int64],
+        table_words: npt.NDArray[np.uint64],
+        table_slots: npt.NDArray[np.int32],
+    ) -> _Part:
+        """A part from arrays already in each table's key order (a directory is added)."""
+        bits = _directory_bits(sorted_keys.shape[1])
+        shift = KEY_BITS - bits
+        starts = np.arange((1 << bits) + 1, dtype=np.int64) << shift
+        directory = np.stack([np.searchsorted(row, starts, side="left") for row in sorted_keys])
         return cls(
-            np.ascontiguousarray(np.take_along_axis(all_keys, order, axis=1)),
-            np.ascontiguousarray(order.astype(np.int64)),
-            np.ascontiguousarray(desc_words),
-            np.ascontiguousarray(slots, dtype=np.int32),
+            np.ascontiguousarray(sorted_keys, dtype=np.int32),
+            np.ascontiguousarray(table_words, dtype=np.uint64).reshape(TABLES, -1, 4),
+            np.ascontiguousarray(table_slots, dtype=np.int32),
+            np.ascontiguousarray(directory, dtype=np.int32),
+            shift,
         )
 
     def __len__(self) -> int:
-        return int(self.slots.shape[0])
+        return int(self.slots.shape[1])
 
-    def insert(self, descriptors: npt.NDArray[np.uint8], slot: int) -> None:
-        """Add one image's descriptors, keeping every table sorted (for the small tail)."""
-        first = len(self)
+    def items(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32]]:
+        """Every descriptor's words and slot (in the first table's order)."""
+        return self.words[0], self.slots[0]
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.keys, self.words, self.slots, self.directory))
+
+    def insert(self, descriptors: npt.NDArray[np.uint8], slot: int) -> _Part:
+        """This part with one image's descriptors added, every table kept sorted (for the
+        small tail)."""
         new_keys = keys(descriptors)
-        new_rows = np.arange(first, first + descriptors.shape[0], dtype=np.int64)
-        merged_keys, merged_rows = [], []
+        new_words = words(descriptors)
+        merged_keys, merged_words, merged_slots = [], [], []
         for t in range(TABLES):
             order = np.argsort(new_keys[t], kind="stable")
             at = np.searchsorted(self.keys[t], new_keys[t][order], side="right")
-            merged_keys.append(np.insert(self.keys[t], at, new_keys[t][order]))
-            merged_rows.append(np.insert(self.rows[t], at, new_rows[order]))
-        self.keys = np.ascontiguousarray(np.stack(merged_keys))
-        self.rows = np.ascontiguousarray(np.stack(merged_rows))
-        self.words = np.ascontiguousarray(np.concatenate([self.words, words(descriptors)]))
-        self.slots = np.concatenate(
-            [self.slots, np.full(descriptors.shape[0], slot, dtype=np.int32)]
-        )
+            merged_keys.append(np.insert(self.keys[t].astype(np.int64), at, new_keys[t][order]))
+            merged_words.append(np.insert(self.words[t], at, new_words[order], axis=0))
+            merged_slots.append(np.insert(self.slots[t], at, slot))
+        return _Part.sorted(np.stack(merged_keys), np.stack(merged_words), np.stack(merged_slots))
 
 
 class KeypointIndex:
@@ -126,6 +154,8 @@ class KeypointIndex:
         self._vote_stamp = np.zeros(0, dtype=np.int64)
         self._near_stamp = np.zeros(0, dtype=np.int64)
         self._votes = np.zeros(0, dtype=np.int32)
+        self._pending = np.zeros(0, dtype=np.int32)  # scratch for the compiled search
+        self._touched = np.zeros(0, dtype=np.int32)
         self._stamp = 1
 
     def __len__(self) -> int:
@@ -142,6 +172,8 @@ class KeypointIndex:
             self._vote_stamp = np.concatenate([self._vote_stamp, np.zeros(grow, dtype=np.int64)])
             self._near_stamp = np.concatenate([self._near_stamp, np.zeros(grow, dtype=np.int64)])
             self._votes = np.concatenate([self._votes, np.zeros(grow, dtype=np.int32)])
+            self._pending = np.zeros(self._votes.shape[0], dtype=np.int32)
+            self._touched = np.zeros(self._votes.shape[0], dtype=np.int32)
         self._alive[slot] = True
         self._owners[slot] = owner
         return slot
@@ -150,12 +182,13 @@ class KeypointIndex:
         if owner in self.signatures or len(signature) == 0:
             return
         self.signatures[owner] = signature
-        self._tail.insert(signature.descriptors, self._new_slot(owner))
+        self._tail = self._tail.insert(signature.descriptors, self._new_slot(owner))
         if len(self._tail) > max(TAIL_MIN, len(self._main) // 8):
             self._merge()
 
     def add_many(self, items: Iterable[tuple[int, Signature]]) -> None:
-        parts_words, parts_slots = [self._tail.words], [self._tail.slots]
+        tail_words, tail_slots = self._tail.items()
+        parts_words, parts_slots = [tail_words], [tail_slots]
         for owner, signature in items:
             if owner in self.signatures or len(signature) == 0:
                 continue
@@ -163,13 +196,7 @@ class KeypointIndex:
             slot = self._new_slot(owner)
             parts_words.append(words(signature.descriptors))
             parts_slots.append(np.full(len(signature), slot, dtype=np.int32))
-        self._tail = _Part(
-            self._tail.keys,
-            self._tail.rows,
-            np.concatenate(parts_words),
-            np.concatenate(parts_slots),
-        )
-        self._merge()
+        self._merge(np.concatenate(parts_words), np.concatenate(parts_slots))
 
     def remove(self, owner: int) -> None:
         if self.signatures.pop(owner, None) is not None:
@@ -177,9 +204,16 @@ class KeypointIndex:
             self._alive[slot] = False
             self._dead += 1
 
-    def _merge(self) -> None:
-        desc_words = np.concatenate([self._main.words, self._tail.words])
-        slots = np.concatenate([self._main.slots, self._tail.slots])
+    def _merge(
+        self,
+        tail_words: npt.NDArray[np.uint64] | None = None,
+        tail_slots: npt.NDArray[np.int32] | None = None,
+    ) -> None:
+        if tail_words is None or tail_slots is None:
+            tail_words, tail_slots = self._tail.items()
+        main_words, main_slots = self._main.items()
+        desc_words = np.concatenate([main_words, tail_words])
+        slots = np.concatenate([main_slots, tail_slots])
         if self._dead:
             keep = self._alive[slots]
             desc_words, slots = desc_words[keep], slots[keep]
@@ -202,26 +236,32 @@ class KeypointIndex:
             return [], np.zeros(len(query), dtype=np.bool_)
         base = self._stamp
         self._stamp += len(query) + 1
-        touched, common = lsh_votes(
+        main, tail = self._main, self._tail
+        n_touched, common = lsh_votes(
             words(query.descriptors),
             keys(query.descriptors),
-            self._main.keys,
-            self._main.rows,
-            self._main.words,
-            self._main.slots,
-            self._tail.keys,
-            self._tail.rows,
-            self._tail.words,
-            self._tail.slots,
+            main.keys,
+            main.words,
+            main.slots,
+            main.directory,
+            main.shift,
+            tail.keys,
+            tail.words,
+            tail.slots,
+            tail.directory,
+            tail.shift,
             self._alive,
             self._vote_stamp,
             self._near_stamp,
             self._votes,
+            self._pending,
+            self._touched,
             base,
             VOTE_BITS,
             COMMON_BITS,
             self.common_owners(),
         )
+        touched = self._touched[:n_touched].copy()
         votes = self._votes[touched]
         self._votes[touched] = 0
         keep = votes >= MIN_VOTES

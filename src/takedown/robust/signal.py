@@ -27,7 +27,7 @@ from takedown.robust import features, layout
 from takedown.robust.features import KEEP, Signature, SignatureError, decode, encode, extract
 from takedown.robust.verify import LOOSE_MIN_INLIERS, MIN_INLIERS, Evidence, verify
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
-from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image, pixels
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 
@@ -42,7 +42,7 @@ def signature_of_image(image: Image.Image, keep: int = KEEP * QUERY_CHUNKS) -> S
     """Signature of a decoded image (``UnhashableContent`` when too small or featureless)."""
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    sig, _box = extract(np.asarray(image), keep=keep, with_layout=True)
+    sig, _box = extract(pixels(image), keep=keep, with_layout=True)
     if sig.width < features.MIN_SIDE or sig.height < features.MIN_SIDE:
         raise UnhashableContent(
             f"image too small or too narrow for keypoints: {image.size[0]}x{image.size[1]}"

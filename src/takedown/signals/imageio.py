@@ -14,6 +14,8 @@ from __future__ import annotations
 import warnings
 from typing import BinaryIO
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
 from takedown.signals.base import UnhashableContent
@@ -79,3 +81,24 @@ def open_image(
     image = open_checked(stream, max_pixels=max_pixels)
     draft = (None, (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE)) if reduced else None
     return load_checked(image, draft)
+
+
+_PIXELS = "_takedown_pixels"
+
+
+def pixels(image: Image.Image) -> npt.NDArray[np.uint8]:
+    """The image's pixels as a read-only array (``np.asarray(image)``), made once per image
+    object: the signal types that share one decode (PDQ, keypoints) share this copy too. The
+    copy of a 1 MP picture costs ~0.3 ms, about a sixth of a PDQ hash.
+
+    The image must not be changed in place afterwards (a copy or ``convert`` is a new image);
+    the cache is keyed on the mode and size as a guard."""
+    key = (image.mode, image.size)
+    cached = getattr(image, _PIXELS, None)
+    if cached is not None and cached[0] == key:
+        array: npt.NDArray[np.uint8] = cached[1]
+        return array
+    array = np.asarray(image)
+    array.flags.writeable = False
+    setattr(image, _PIXELS, (key, array))
+    return array

@@ -18,7 +18,7 @@ from PIL import Image
 
 from takedown.signals import pdq_core
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
-from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image
+from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image, pixels
 
 WindowAxes = Literal["published", "source"]
 
@@ -40,9 +40,9 @@ def _luma(image: Image.Image | npt.NDArray[np.generic]) -> npt.NDArray[np.float3
             wide = np.asarray(image, dtype=np.uint32)
             array = ((wide + 128) // 257).astype(np.uint8)
         elif image.mode in ("1", "L", "LA", "I", "F"):
-            array = np.asarray(image.convert("L") if image.mode != "L" else image)
+            array = pixels(image) if image.mode == "L" else np.asarray(image.convert("L"))
         else:
-            array = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+            array = pixels(image) if image.mode == "RGB" else np.asarray(image.convert("RGB"))
     else:
         array = np.asarray(image)
     if array.dtype != np.uint8:
@@ -189,11 +189,17 @@ def trimmed_variant(
     from takedown.robust.trim import TrimBox, find_margins  # robust builds on signals
 
     box: TrimBox | None
-    if image.mode in ("RGB", "RGBA", "L"):
-        box = find_margins(np.asarray(image))  # looks at the four edges first: cheap
-        array = (luma if luma is not None else _luma(image)) if box.trimmed else None
+    array: npt.NDArray[np.float32] | None
+    if luma is not None:
+        # The luma is what trim's own grey conversion gives for 8-bit RGB or grey pixels
+        # (the same float32 weights, left to right): the same margins, found without
+        # reading the pixels again.
+        array, box = luma, find_margins(luma)
+    elif image.mode in ("RGB", "RGBA", "L"):
+        box = find_margins(pixels(image))  # looks at the four edges first: cheap
+        array = _luma(image) if box.trimmed else None
     else:
-        array = luma if luma is not None else _luma(image)
+        array = _luma(image)
         box = None if array is None else find_margins(array)
     if array is None or box is None or not box.trimmed:
         return []
