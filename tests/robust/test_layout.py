@@ -8,11 +8,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from takedown.demo.media import outlets, poster
 from takedown.robust import edits, layout
 from takedown.robust.features import Signature
+from takedown.robust.kernels import cell_agreement
 from takedown.robust.signal import KeypointSignal, join
 from takedown.robust.verify import LAYOUT_LOOSE, LAYOUT_STRICT, verify
 from takedown.signals.imageio import open_image
@@ -104,3 +107,54 @@ def test_layout_values_name_their_keypoint_value_and_round_trip() -> None:
         layout.decode(found[-1][:-8])
     with pytest.raises(layout.LayoutError):
         layout.decode(found[0])
+
+
+def _agreement_in_numpy(a: np.ndarray, b: np.ndarray) -> float:
+    """The cell comparison as numpy states it (what ``kernels.cell_agreement`` compiles)."""
+
+    def centred(z: np.ndarray) -> np.ndarray:
+        low, high = np.percentile(z, [10, 90])
+        return (z - np.median(z)) / max(float(high - low), layout.CONTRAST_FLOOR)
+
+    agree = np.abs(centred(a[:, 0]) - centred(b[:, 0])) <= layout.LUMA_TOLERANCE
+    grey = (
+        np.abs(a[:, 1:] - 128.0).max() < layout.GREY_CHROMA
+        or np.abs(b[:, 1:] - 128.0).max() < layout.GREY_CHROMA
+    )
+    if not grey:
+        chroma_a = a[:, 1:] - np.median(a[:, 1:], axis=0)
+        chroma_b = b[:, 1:] - np.median(b[:, 1:], axis=0)
+        agree &= np.abs(chroma_a - chroma_b).max(axis=1) <= layout.CHROMA_TOLERANCE
+    return float(agree.mean())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(layout.MIN_CELLS, layout.GRID * layout.GRID),
+    st.sampled_from(["noise", "copy", "flat", "grey"]),
+)
+def test_compiled_cell_comparison_is_the_numpy_one_bit_for_bit(
+    seed: int, cells: int, kind: str
+) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0, 255, (cells, 3)).astype(np.float32)
+    if kind == "copy":  # near-agreement: values sit on the tolerances' edges
+        b = (a + rng.normal(0, 6, a.shape)).astype(np.float32)
+    elif kind == "flat":  # ties, a range under the contrast floor
+        a = np.round(a / 40) * 4 + 100
+        b = (a + rng.integers(-2, 3, a.shape)).astype(np.float32)
+    else:
+        b = rng.uniform(0, 255, (cells, 3)).astype(np.float32)
+    if kind == "grey":
+        a[:, 1:] = 128 + rng.integers(-5, 6, (cells, 2))
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    count = cell_agreement(
+        a,
+        b,
+        layout.LUMA_TOLERANCE,
+        layout.CONTRAST_FLOOR,
+        layout.CHROMA_TOLERANCE,
+        layout.GREY_CHROMA,
+    )
+    assert count / cells == _agreement_in_numpy(a, b)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,16 +79,21 @@ def _orb() -> Any:
     )
 
 
-def _spread(keypoints: Sequence[cv2.KeyPoint], width: int, height: int, keep: int) -> list[int]:
-    """Indexes of up to ``keep`` keypoints, taken in turn from a GRID x GRID grid of cells.
+def _spread(
+    points: npt.NDArray[np.float32],
+    response: npt.NDArray[np.float32],
+    width: int,
+    height: int,
+    keep: int,
+) -> npt.NDArray[np.intp]:
+    """Indexes of up to ``keep`` keypoints (``points`` N x 2, ``response`` N), taken in turn
+    from a GRID x GRID grid of cells.
 
     Round ``r`` takes the ``r``-th strongest keypoint of every cell that has one, cells in the
     order of their strongest keypoint; rounds go on until ``keep`` are taken.
     """
-    if not keypoints:
-        return []
-    points = cv2.KeyPoint_convert(keypoints).reshape(-1, 2)  # type: ignore[attr-defined]
-    response = np.array([k.response for k in keypoints], dtype=np.float32)
+    if not response.size:
+        return np.zeros(0, dtype=np.intp)
     col = np.minimum(GRID - 1, (points[:, 0] * GRID / width).astype(np.int64))
     row = np.minimum(GRID - 1, (points[:, 1] * GRID / height).astype(np.int64))
     order = np.argsort(-response, kind="stable")
@@ -102,8 +106,8 @@ def _spread(keypoints: Sequence[cv2.KeyPoint], width: int, height: int, keep: in
     rank[by_cell] = np.arange(cell.size) - starts
     first_seen = np.full(GRID * GRID, cell.size, dtype=np.int64)
     np.minimum.at(first_seen, cell, np.arange(cell.size))
-    chosen = np.lexsort((first_seen[cell], rank))[:keep]
-    return [int(i) for i in order[chosen]]
+    chosen: npt.NDArray[np.intp] = order[np.lexsort((first_seen[cell], rank))[:keep]]
+    return chosen
 
 
 def prepare(array: npt.NDArray[np.generic]) -> tuple[npt.NDArray[np.uint8], TrimBox]:
@@ -145,8 +149,10 @@ def extract(
         return Signature(
             width, height, np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), shown
         ), box
-    chosen = _spread(keypoints, width, height, keep)
-    points = np.array([keypoints[i].pt for i in chosen], dtype=np.float32).reshape(-1, 2)
+    every = cv2.KeyPoint_convert(keypoints).reshape(-1, 2)  # type: ignore[attr-defined]
+    response = np.array([k.response for k in keypoints], dtype=np.float32)
+    chosen = _spread(every, response, width, height, keep)
+    points = np.ascontiguousarray(every[chosen], dtype=np.float32)
     descs = np.ascontiguousarray(descriptors[chosen])
     return Signature(width, height, points, descs, shown), box
 

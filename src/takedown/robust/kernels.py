@@ -20,6 +20,7 @@ from takedown.match.kernels import _popcount
 
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
+F32 = npt.NDArray[np.float32]
 U64 = npt.NDArray[np.uint64]
 B = npt.NDArray[np.bool_]
 
@@ -168,3 +169,105 @@ def distances(query: U64, reference: U64) -> I32:
                 + _popcount(query[q, 3] ^ reference[r, 3])
             )
     return out
+
+
+@njit(cache=True)
+def distinct_places(src: F32, dst: F32, rows: I64, radius_sq: float) -> B:
+    """Which of ``rows`` (in order) to keep so that no kept pair has its query point
+    (``src``) or its reference point (``dst``) within ``sqrt(radius_sq)`` of an earlier kept
+    pair's: greedy, first come first kept."""
+    taken = np.zeros(rows.shape[0], dtype=np.bool_)
+    for k in range(rows.shape[0]):
+        a = rows[k]
+        free = True
+        for j in range(k):
+            if not taken[j]:
+                continue
+            b = rows[j]
+            qx = src[a, 0] - src[b, 0]
+            qy = src[a, 1] - src[b, 1]
+            rx = dst[a, 0] - dst[b, 0]
+            ry = dst[a, 1] - dst[b, 1]
+            if qx * qx + qy * qy <= radius_sq or rx * rx + ry * ry <= radius_sq:
+                free = False
+                break
+        taken[k] = free
+    return taken
+
+
+@njit(cache=True)
+def _percentile(ordered: F32, q: float) -> float:
+    """numpy's ``percentile(..., method="linear")`` of a sorted float32 row, bit for bit
+    (float32 difference, float64 interpolation, from the upper end past the middle)."""
+    n: int = ordered.shape[0]
+    virtual: float = (n - 1) * q
+    if virtual >= n - 1:
+        return float(ordered[n - 1])
+    below = int(np.floor(virtual))
+    gamma: float = virtual - below
+    low, high = ordered[below], ordered[below + 1]
+    diff = float(high - low)  # float32 subtraction, as numpy does
+    if gamma >= 0.5:
+        return float(high) - diff * (1.0 - gamma)
+    return float(low) + diff * gamma
+
+
+@njit(cache=True)
+def _median(ordered: F32) -> np.float32:
+    """numpy's float32 ``median`` of a sorted row: the middle, or the float32 mean of the two
+    middle values."""
+    n: int = ordered.shape[0]
+    half = n // 2
+    middle: np.float32 = ordered[half]
+    if n % 2 == 0:
+        middle = (ordered[half - 1] + ordered[half]) / np.float32(2.0)
+    return middle
+
+
+@njit(cache=True)
+def cell_agreement(
+    query: F32,
+    reference: F32,
+    luma_tolerance: float,
+    contrast_floor: float,
+    chroma_tolerance: float,
+    grey_chroma: float,
+) -> int:
+    """How many of the compared cells (rows of Y, Cr, Cb, float32) agree: luma centred on each
+    side's median and scaled by its 10th-90th percentile range (at least ``contrast_floor``),
+    within ``luma_tolerance``; unless either side is grey (no chroma further than
+    ``grey_chroma`` from 128), chroma less each side's median within ``chroma_tolerance``.
+    The same float32/float64 arithmetic as the numpy expression of ``layout.agreement``."""
+    n = query.shape[0]
+    centred = np.empty((2, n), dtype=np.float32)
+    middles = np.empty((2, 3), dtype=np.float32)
+    grey = False
+    for side in range(2):
+        cells = query if side == 0 else reference
+        ordered = np.sort(cells[:, 0])
+        spread = max(_percentile(ordered, 0.9) - _percentile(ordered, 0.1), contrast_floor)
+        spread32 = np.float32(spread)
+        middle = _median(ordered)
+        for i in range(n):
+            centred[side, i] = (cells[i, 0] - middle) / spread32
+        far = np.float32(0.0)
+        for c in range(1, 3):
+            middles[side, c] = _median(np.sort(cells[:, c]))
+            for i in range(n):
+                far = max(far, abs(cells[i, c] - np.float32(128.0)))
+        if far < grey_chroma:
+            grey = True
+    agree = 0
+    for i in range(n):
+        if not abs(centred[0, i] - centred[1, i]) <= np.float32(luma_tolerance):
+            continue
+        if not grey:
+            worst = np.float32(0.0)
+            for c in range(1, 3):
+                a = query[i, c] - middles[0, c]
+                b = reference[i, c] - middles[1, c]
+                worst = max(worst, abs(a - b))
+            if not worst <= np.float32(chroma_tolerance):
+                continue
+        agree += 1
+    return agree

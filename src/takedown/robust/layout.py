@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from takedown.robust.codec import payload_of
+from takedown.robust.kernels import cell_agreement
 from takedown.robust.trim import TrimBox
 
 PREFIX = "kl1:"
@@ -96,10 +97,8 @@ def decode(value: str) -> tuple[bytes, Layout]:
     return payload[1 : 1 + DIGEST], np.ascontiguousarray(grid)
 
 
-def _centred(z: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    low, high = np.percentile(z, [10, 90])
-    out: npt.NDArray[np.float32] = (z - np.median(z)) / max(float(high - low), CONTRAST_FLOOR)
-    return out
+#: Cell columns and rows of the grid (x, y), for mapping cell centres.
+_COLS, _ROWS = np.meshgrid(np.arange(GRID), np.arange(GRID))
 
 
 def agreement(
@@ -117,9 +116,8 @@ def agreement(
     if abs(float(np.linalg.det(linear))) < 1e-9:
         return None
     inverse = np.linalg.inv(linear)
-    cols, rows = np.meshgrid(np.arange(GRID), np.arange(GRID))
-    ref_x = (cols + 0.5) * r_w / GRID - model[0, 2]
-    ref_y = (rows + 0.5) * r_h / GRID - model[1, 2]
+    ref_x = (_COLS + 0.5) * r_w / GRID - model[0, 2]
+    ref_y = (_ROWS + 0.5) * r_h / GRID - model[1, 2]
     q_x = inverse[0, 0] * ref_x + inverse[0, 1] * ref_y
     q_y = inverse[1, 0] * ref_x + inverse[1, 1] * ref_y
     u = (q_x * GRID / max(q_w, 1) - 0.5).astype(np.float32)
@@ -128,14 +126,12 @@ def agreement(
     if int(inside.sum()) < MIN_CELLS:
         return None
     sampled = cv2.remap(query.astype(np.float32), u, v, cv2.INTER_LINEAR)
-    a = sampled[inside]
-    b = reference.astype(np.float32)[inside]
-    agree = np.abs(_centred(a[:, 0]) - _centred(b[:, 0])) <= LUMA_TOLERANCE
-    grey = (
-        np.abs(a[:, 1:] - 128.0).max() < GREY_CHROMA or np.abs(b[:, 1:] - 128.0).max() < GREY_CHROMA
+    agree = cell_agreement(
+        np.ascontiguousarray(sampled[inside], dtype=np.float32),
+        np.ascontiguousarray(reference.astype(np.float32)[inside]),
+        LUMA_TOLERANCE,
+        CONTRAST_FLOOR,
+        CHROMA_TOLERANCE,
+        GREY_CHROMA,
     )
-    if not grey:
-        chroma_a = a[:, 1:] - np.median(a[:, 1:], axis=0)
-        chroma_b = b[:, 1:] - np.median(b[:, 1:], axis=0)
-        agree &= np.abs(chroma_a - chroma_b).max(axis=1) <= CHROMA_TOLERANCE
-    return float(agree.mean())
+    return agree / int(inside.sum())

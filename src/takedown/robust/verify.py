@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from takedown.robust import layout
 from takedown.robust.features import Signature, words
-from takedown.robust.kernels import distances, mutual_nearest
+from takedown.robust.kernels import distances, distinct_places, mutual_nearest
 
 MAX_DESCRIPTOR_BITS = 64
 MIN_PAIRS = 6
@@ -247,16 +247,14 @@ def _distinct(
     pixels of an earlier kept pair's."""
     keep = np.zeros(mask.shape[0], dtype=np.bool_)
     rows = np.flatnonzero(mask)
-    if rows.size == 0:
-        return keep
-    near_q = ((src[rows, None, :] - src[None, rows, :]) ** 2).sum(axis=2) <= SAME_PLACE**2
-    near_r = ((dst[rows, None, :] - dst[None, rows, :]) ** 2).sum(axis=2) <= SAME_PLACE**2
-    near = near_q | near_r
-    taken = np.zeros(rows.size, dtype=np.bool_)
-    for k in range(rows.size):  # at most a few dozen inliers
-        if not (near[k] & taken).any():
-            taken[k] = True
-    keep[rows[taken]] = True
+    if rows.size:
+        taken = distinct_places(
+            np.ascontiguousarray(src, dtype=np.float32),
+            np.ascontiguousarray(dst, dtype=np.float32),
+            rows.astype(np.int64),
+            SAME_PLACE**2,
+        )
+        keep[rows[taken]] = True
     return keep
 
 
