@@ -121,9 +121,6 @@ class _Part:
         """Every descriptor's words and slot (in the first table's order)."""
         return self.words[0], self.slots[0]
 
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.keys, self.words, self.slots, self.directory))
-
     def insert(self, descriptors: npt.NDArray[np.uint8], slot: int) -> _Part:
         """This part with one image's descriptors added, every table kept sorted (for the
         small tail)."""
