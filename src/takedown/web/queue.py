@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.app import App
+from takedown.matching.lookup import evidence_text
 from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ class Evidence:
     labels: dict[str, Any] = field(default_factory=dict)
     entry_value: str | None = None
     other_content_id: int | None = None
+    #: Why a robust match holds, in one line (keypoints: inliers, transform, colour layout;
+    #: video: containment shares or the keyframe found), from ``match.evidence``.
+    detail: str | None = None
 
 
 @dataclass
@@ -96,6 +100,18 @@ def score(
         "reach": reach(extra if isinstance(extra, dict) else None),
     }
     return round(sum(parts.values()), 2), parts
+
+
+def evidence_detail(evidence: Any) -> str | None:
+    """A stored robust match's evidence in one line, as ``takedown match`` prints it; None for
+    matches without evidence (PDQ, text) or with evidence of a shape this version cannot
+    read (the signal type and distance still show)."""
+    if not isinstance(evidence, dict) or not evidence:
+        return None
+    try:
+        return evidence_text(evidence)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def evidence_for(
@@ -145,12 +161,17 @@ def evidence_for(
                 bank=bank.name,
                 labels=dict(entry.labels or {}),
                 entry_value=entry.value,
+                detail=evidence_detail(match.evidence),
             )
         else:
             if seen is not None and match.other_content_id not in seen:
                 continue  # a copy the viewer may not see: not even its id is shown
             item = Evidence(
-                "copy", match.distance, match.signal_type, other_content_id=match.other_content_id
+                "copy",
+                match.distance,
+                match.signal_type,
+                other_content_id=match.other_content_id,
+                detail=evidence_detail(match.evidence),
             )
         out.setdefault(match.content_id, []).append(item)
     return out

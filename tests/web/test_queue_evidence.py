@@ -1,0 +1,61 @@
+"""A reviewer sees why a robust match holds: the stored evidence on the review queue."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import skimage.data
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from takedown.api.app import create_app
+from takedown.api.auth import create_user
+from takedown.app import App
+from takedown.cli.bank_files import rows_of_file
+from takedown.evidence.ingest import Ingestor
+from takedown.matching import banks as bank_ops
+from takedown.matching.formats import BankRow
+from takedown.matching.pipeline import process_new_content
+from takedown.robust import edits
+from takedown.web.queue import evidence_detail
+from tests.api.seed import OWNER, REPORTER, own_reporter
+from tests.web.conftest import PASSWORD, log_in
+
+
+def test_queue_shows_the_keypoints_behind_a_crop_match(app: App, tmp_path: Path) -> None:
+    # A public-domain photo shipped in scikit-image's wheel (NASA's astronaut portrait).
+    photo = Image.fromarray(skimage.data.astronaut()).resize((480, 480))
+    photo.save(tmp_path / "original.png")
+    edits.crop(photo, 0.2).save(tmp_path / "crop.png")  # PDQ misses it; keypoints do not
+    bank_ops.create_bank(app, "partner")
+    rows = rows_of_file(tmp_path / "original.png", {"outlet": "Pale Harbor Wire"})
+    assert bank_ops.add_entries(app, "partner", [r for r in rows if isinstance(r, BankRow)]).added
+    own_reporter(app)
+    create_user(app, "ana", PASSWORD, agency=OWNER)
+    source = tmp_path / "items.jsonl"
+    source.write_text(json.dumps({"url": "https://x.com/a/status/9", "content": "crop.png"}) + "\n")
+    report = Ingestor(app).ingest(source, "jsonl", reporter=REPORTER)
+    process_new_content(app, report.new_content_ids)
+    with TestClient(create_app(app)) as client:
+        log_in(client)
+        page = client.get("/queue").text
+    hit = page[page.index("<strong>Bank</strong> partner") :]
+    hit = hit[: hit.index("</div>")]
+    assert "keypoints distance" in hit
+    why = re.search(r'<p class="why">([^<]+)</p>', hit)
+    assert why, hit
+    inliers = int(why.group(1).split(" inliers of ")[0])
+    assert inliers >= 6 and "scale 0.8" in why.group(1)  # a 20 % crop: the picture at 0.8
+    assert "colour layout agrees on" in why.group(1)
+
+
+def test_evidence_of_an_unknown_shape_is_not_shown_and_breaks_nothing() -> None:
+    assert evidence_detail(None) is None and evidence_detail({}) is None
+    assert evidence_detail({"inliers": "many"}) is None  # no pairs, no transform
+    assert evidence_detail(["not", "a", "dict"]) is None
+    shown = evidence_detail(
+        {"inliers": 12, "pairs": 15, "scale": 1.0, "rotation_deg": 5.0, "tx": 0.0, "ty": 0.0}
+    )
+    assert shown is not None and shown.startswith("12 inliers of 15 matched keypoints")
