@@ -1,4 +1,5 @@
-"""A reviewer sees why a robust match holds: the stored evidence on the review queue."""
+"""A reviewer sees why a robust match holds: the stored evidence on the review queue and the
+material page."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from tests.api.seed import OWNER, REPORTER, own_reporter
 from tests.web.conftest import PASSWORD, log_in
 
 
-def test_queue_shows_the_keypoints_behind_a_crop_match(app: App, tmp_path: Path) -> None:
+def test_queue_and_material_page_show_the_keypoints_behind_a_crop_match(
+    app: App, tmp_path: Path
+) -> None:
     # A public-domain photo shipped in scikit-image's wheel (NASA's astronaut portrait).
     photo = Image.fromarray(skimage.data.astronaut()).resize((480, 480))
     photo.save(tmp_path / "original.png")
@@ -41,6 +44,9 @@ def test_queue_shows_the_keypoints_behind_a_crop_match(app: App, tmp_path: Path)
     with TestClient(create_app(app)) as client:
         log_in(client)
         page = client.get("/queue").text
+        material = re.search(r'href="/material/(\d+)"', page)
+        assert material, "the queue links the item's material"
+        copies = client.get(f"/material/{material.group(1)}").text
     hit = page[page.index("<strong>Bank</strong> partner") :]
     hit = hit[: hit.index("</div>")]
     assert "keypoints distance" in hit
@@ -49,6 +55,10 @@ def test_queue_shows_the_keypoints_behind_a_crop_match(app: App, tmp_path: Path)
     inliers = int(why.group(1).split(" inliers of ")[0])
     assert inliers >= 6 and "scale 0.8" in why.group(1)  # a 20 % crop: the picture at 0.8
     assert "colour layout agrees on" in why.group(1)
+    # The material page says how each copy joined it: by keypoints, with the same evidence.
+    row = copies[copies.index('<tr class="copy') :]
+    matched = row[row.index('<td class="matched">') : row.index("</tr>")]
+    assert "keypoints" in matched and why.group(1) in matched
 
 
 def test_evidence_of_an_unknown_shape_is_not_shown_and_breaks_nothing() -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.app import App
@@ -112,6 +113,28 @@ def evidence_detail(evidence: Any) -> str | None:
         return evidence_text(evidence)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def how_matched(
+    session: Session, content_ids: set[int]
+) -> dict[int, list[tuple[str, int, str | None]]]:
+    """Per content, its strongest active match of each signal type: (type, distance, why).
+    No other content's id is shown, so a copy the viewer may not see stays unnamed."""
+    out: dict[int, list[tuple[str, int, str | None]]] = {}
+    if not content_ids:
+        return out
+    rows = session.scalars(
+        select(Match)
+        .where(Match.content_id.in_(sorted(content_ids)), Match.state == "active")
+        .order_by(Match.distance, Match.id)
+    )
+    for match in rows:
+        if match.content_id is None:
+            continue
+        found = out.setdefault(match.content_id, [])
+        if all(kind != match.signal_type for kind, _d, _w in found):
+            found.append((match.signal_type, match.distance, evidence_detail(match.evidence)))
+    return out
 
 
 def evidence_for(

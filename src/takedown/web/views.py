@@ -49,7 +49,7 @@ from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
 from takedown.web import svg
-from takedown.web.queue import CLOSING, DECISIONS, review_queue
+from takedown.web.queue import CLOSING, DECISIONS, how_matched, review_queue
 from takedown.web.text import has_controls, inert
 
 HERE = Path(__file__).parent
@@ -284,6 +284,7 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
             .where(Content.cluster_id == cluster_id, Bank.allow_list.is_(False))
             .limit(20)
         ).all()
+        matched = how_matched(session, {c.id for _s, c in rows})
     copies = []
     for s, c in rows:
         state = "reupload" if s.reupload_of_id else ("removed" if s.removed_at else "online")
@@ -294,6 +295,7 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
                 "platform": names.get(s.platform_key or "", s.platform_key or "unknown"),
                 "state": state,
                 "decision": decisions.get(s.id),
+                "matched": matched.get(c.id, []),
             }
         )
     return page(
