@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import skimage.data
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from takedown.api.app import create_app
 from takedown.app import App
+from takedown.cli.bank_files import rows_of_file
 from takedown.config import Settings
+from takedown.matching import banks as bank_ops
+from takedown.matching.formats import BankRow
+from takedown.robust import edits
 from tests.api.conftest import KeyMaker, bearer
 from tests.api.seed import Seeded, seed
 
@@ -235,3 +241,29 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(
         assert response.status_code == 413, path
         assert response.json()["error"]["code"] == "too_large"
     assert list((small.settings.data / "uploads").iterdir()) == []
+
+
+def test_file_lookup_says_why_a_crop_matches_by_keypoints(
+    app: App, client: TestClient, make_key: KeyMaker, tmp_path: Path
+) -> None:
+    # A public-domain photo shipped in scikit-image's wheel, banked by file; its 20 % crop
+    # evades PDQ and is found by keypoints, with the evidence a reviewer needs.
+    photo = Image.fromarray(skimage.data.astronaut()).resize((480, 480))
+    photo.save(tmp_path / "original.png")
+    bank_ops.create_bank(app, "partner")
+    rows = rows_of_file(tmp_path / "original.png", {"outlet": "Pale Harbor Wire"})
+    bank_ops.add_entries(app, "partner", [r for r in rows if isinstance(r, BankRow)])
+    crop = io.BytesIO()
+    edits.crop(photo, 0.2).save(crop, "PNG")
+    response = client.post(
+        "/api/v1/lookup/file",
+        files={"file": ("crop.png", crop.getvalue(), "image/png")},
+        headers=bearer(make_key("lookup")),
+    )
+    assert response.status_code == 200, response.text
+    results = {r["signal_type"]: r for r in response.json()["data"]["results"]}
+    assert results["pdq"]["bank_matches"] == []
+    (hit,) = results["keypoints"]["bank_matches"]
+    evidence = hit["evidence"]
+    assert evidence["inliers"] >= 6 and abs(evidence["scale"] - 0.8) < 0.05
+    assert evidence["layout"] > 0.6 and hit["labels"]["outlet"] == "Pale Harbor Wire"

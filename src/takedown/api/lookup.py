@@ -74,6 +74,7 @@ def _lookup_out(service: LookupService, result: LookupResult, viewer: Viewer) ->
                 bank_description=meta[h.bank].description if h.bank in meta else None,
                 bank_labels=dict(meta[h.bank].labels) if h.bank in meta else {},
                 bank_version=meta[h.bank].version if h.bank in meta else 0,
+                evidence=h.evidence,
             )
             for h in result.bank_hits
         ],
@@ -85,6 +86,7 @@ def _lookup_out(service: LookupService, result: LookupResult, viewer: Viewer) ->
                 distance=h.distance,
                 name=h.name,
                 urls=visible[h.content_id],
+                evidence=h.evidence,
             )
             for h in result.content_hits
             if h.content_id in visible

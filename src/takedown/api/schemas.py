@@ -70,6 +70,14 @@ class ContentOut(BaseModel):
     sighting_ids: list[int]
 
 
+EVIDENCE = (
+    "why a robust match holds (signal types keypoints and video_keyframe): matched keypoint "
+    "pairs, RANSAC inliers, the transform (scale, rotation_deg, tx, ty), coverage, extent and "
+    "the colour layout's agreement; for a video, containment shares or where the keyframe was "
+    "found. Null for signal types that have only a distance (PDQ, MD5, text)."
+)
+
+
 class BankMatch(BaseModel):
     bank: str
     allow_list: bool
@@ -82,6 +90,7 @@ class BankMatch(BaseModel):
     bank_description: str | None = None
     bank_labels: dict[str, Any] = Field(default_factory=dict)
     bank_version: int = 0
+    evidence: dict[str, Any] | None = Field(default=None, description=EVIDENCE)
 
 
 class ContentMatch(BaseModel):
@@ -91,6 +100,7 @@ class ContentMatch(BaseModel):
     distance: int
     name: str | None
     urls: list[str]
+    evidence: dict[str, Any] | None = Field(default=None, description=EVIDENCE)
 
 
 class LookupOut(BaseModel):
