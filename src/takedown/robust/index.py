@@ -88,14 +88,14 @@ class _Part:
     def build(cls, desc_words: npt.NDArray[np.uint64], slots: npt.NDArray[np.int32]) -> _Part:
         all_keys = keys(desc_words.view(np.uint8).reshape(-1, 32))
         order = np.argsort(all_keys, axis=1, kind="stable")
-        return cls.sorted(
+        return cls.from_sorted(
             np.take_along_axis(all_keys, order, axis=1),
             desc_words[order],
             np.asarray(slots, dtype=np.int32)[order],
         )
 
     @classmethod
-    def sorted(
+    def from_sorted(
         cls,
         sorted_keys: npt.NDArray[np.int64],
         table_words: npt.NDArray[np.uint64],
@@ -133,7 +133,9 @@ class _Part:
             merged_keys.append(np.insert(self.keys[t].astype(np.int64), at, new_keys[t][order]))
             merged_words.append(np.insert(self.words[t], at, new_words[order], axis=0))
             merged_slots.append(np.insert(self.slots[t], at, slot))
-        return _Part.sorted(np.stack(merged_keys), np.stack(merged_words), np.stack(merged_slots))
+        return _Part.from_sorted(
+            np.stack(merged_keys), np.stack(merged_words), np.stack(merged_slots)
+        )
 
 
 class KeypointIndex:
