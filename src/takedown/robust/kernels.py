@@ -1,4 +1,6 @@
-"""Compiled inner loop of the keypoint index (numba, cached on disk after first use).
+"""Compiled inner loops of the keypoint stage (numba, cached on disk after first use): the
+index walk, and the parts of verification where numpy's per-call overhead dominated
+(``mutual_nearest``, ``distances``, ``distinct_places``, ``cell_agreement``).
 
 ``lsh_votes`` walks, for every query descriptor and every LSH table, the run of stored
 descriptors with the same key (a directory of the keys' top bits, then a binary search among a
