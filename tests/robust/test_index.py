@@ -87,12 +87,13 @@ def test_votes_and_common_descriptors_match_the_reference(monkeypatch: pytest.Mo
 
 def test_many_additions_merge_the_tail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kpindex, "TAIL_MIN", 100)
+    monkeypatch.setattr(kpindex, "RECENT_MAX", 70)
     rng = np.random.default_rng(6)
     sigs = {i: _signature(rng) for i in range(30)}
     index = KeypointIndex()
     for owner, sig in sigs.items():
         index.add(owner, sig)
-    assert len(index) == 30
+    assert len(index) == 30 and len(index._main) > 0  # the tail was merged on the way
     for owner in (0, 17, 29):
         found = index.candidates(_noisy(sigs[owner], rng, 8))
         assert found[0][0] == owner
@@ -103,6 +104,7 @@ def test_long_runs_of_one_key_vote_as_the_reference(monkeypatch: pytest.MonkeyPa
     # walked are long and directory entries hold several keys, in the main part and the tail.
     monkeypatch.setattr(kpindex, "COMMON_MIN_OWNERS", 4)
     monkeypatch.setattr(kpindex, "MIN_VOTES", 1)
+    monkeypatch.setattr(kpindex, "RECENT_MAX", 50)  # 5 additions: some in the tail, one recent
     rng = np.random.default_rng(9)
     templates = rng.integers(0, 256, (6, 32), dtype=np.uint8)
     stored: dict[int, Signature] = {}
@@ -115,7 +117,8 @@ def test_long_runs_of_one_key_vote_as_the_reference(monkeypatch: pytest.MonkeyPa
     index.add_many(list(stored.items())[:9])
     for owner, sig in list(stored.items())[9:]:
         index.add(owner, sig)
-    for probe in (2, 11):
+    assert len(index._main) and len(index._tail) and len(index._recent)  # all three searched
+    for probe in (2, 11, 13):
         query = _noisy(stored[probe], rng, 3)
         found, common = index.search(query, limit=100)
         votes, ref_common = _reference(stored, query, 4)

@@ -10,15 +10,18 @@ Common descriptors: a query descriptor close (``COMMON_BITS``) to descriptors of
 template, a title in the same font at the same place): it casts no vote, and verification
 ignores it, as a text search engine ignores stop words.
 
-Storage, in two parts searched alike by the compiled loop of ``takedown.robust.kernels`` (the
-main arrays, and a small tail of recent additions kept sorted by insertion and merged into the
-main arrays when it outgrows ``max(TAIL_MIN, main / 8)`` descriptors): per table, the sorted
-keys (4 bytes), every descriptor (32 bytes) and its image's slot (4 bytes) in that table's key
-order, so that the descriptors sharing a key are read side by side rather than gathered from
-all over memory (a query walks thousands of them: gathering was ~160 ns each, most of the
-search), and a directory of the keys' top bits (~1 entry per 8 keys). Removals are tombstones
-(a dead slot) until the next merge. About 40 x TABLES + 2 bytes per descriptor (56 per image):
-~9 KB per image in memory with 4 tables, plus the signature kept for verification (~2 KB).
+Storage, in three parts searched alike by the compiled loop of ``takedown.robust.kernels``:
+the main arrays; a tail, merged into them when it outgrows ``max(TAIL_MIN, main / 8)``
+descriptors; and the recent additions (at most ``RECENT_MAX`` descriptors), merged into the
+tail when full, so that adding one image (content grows one at a time) copies a few thousand
+descriptors, not the whole tail. Each part holds, per table, the sorted keys (4 bytes), every
+descriptor (32 bytes) and its image's slot (4 bytes) in that table's key order, so that the
+descriptors sharing a key are read side by side rather than gathered from all over memory (a
+query walks thousands of them: gathering was ~160 ns each, most of the search), and a
+directory of the keys' top bits (~1 entry per 8 keys). Removals are tombstones (a dead slot)
+until the next merge into the main arrays. About 40 x TABLES + 2 bytes per descriptor (56 per
+image): ~9 KB per image in memory with 4 tables, plus the signature kept for verification
+(~2 KB).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ DEFAULT_LIMIT = 4
 COMMON_MIN_OWNERS = 50
 COMMON_SHARE = 0.01
 TAIL_MIN = 4096
+#: Descriptors the recent part holds before it joins the tail (~73 images of 56).
+RECENT_MAX = 4096
 
 
 def _bit_positions() -> npt.NDArray[np.int64]:
@@ -121,21 +126,25 @@ class _Part:
         """Every descriptor's words and slot (in the first table's order)."""
         return self.words[0], self.slots[0]
 
-    def insert(self, descriptors: npt.NDArray[np.uint8], slot: int) -> _Part:
-        """This part with one image's descriptors added, every table kept sorted (for the
-        small tail)."""
-        new_keys = keys(descriptors)
-        new_words = words(descriptors)
-        merged_keys, merged_words, merged_slots = [], [], []
+    def merged(self, other: _Part) -> _Part:
+        """This part and ``other`` in one, every table kept sorted (``other``'s descriptors
+        after this part's equal keys): linear copies, no sort."""
+        mine, theirs = len(self), len(other)
+        if not theirs:
+            return self
+        total = mine + theirs
+        out_keys = np.empty((TABLES, total), dtype=np.int64)
+        out_words = np.empty((TABLES, total, 4), dtype=np.uint64)
+        out_slots = np.empty((TABLES, total), dtype=np.int32)
         for t in range(TABLES):
-            order = np.argsort(new_keys[t], kind="stable")
-            at = np.searchsorted(self.keys[t], new_keys[t][order], side="right")
-            merged_keys.append(np.insert(self.keys[t].astype(np.int64), at, new_keys[t][order]))
-            merged_words.append(np.insert(self.words[t], at, new_words[order], axis=0))
-            merged_slots.append(np.insert(self.slots[t], at, slot))
-        return _Part.from_sorted(
-            np.stack(merged_keys), np.stack(merged_words), np.stack(merged_slots)
-        )
+            at = np.searchsorted(self.keys[t], other.keys[t], side="right")
+            at += np.arange(theirs)  # where other's descriptors land in the merged table
+            old = np.ones(total, dtype=np.bool_)
+            old[at] = False
+            out_keys[t, at], out_keys[t, old] = other.keys[t], self.keys[t]
+            out_words[t, at], out_words[t, old] = other.words[t], self.words[t]
+            out_slots[t, at], out_slots[t, old] = other.slots[t], self.slots[t]
+        return _Part.from_sorted(out_keys, out_words, out_slots)
 
 
 class KeypointIndex:
@@ -149,6 +158,7 @@ class KeypointIndex:
         self._alive = np.zeros(0, dtype=np.bool_)
         self._main = _Part.empty()
         self._tail = _Part.empty()
+        self._recent = _Part.empty()
         self._dead = 0
         self._vote_stamp = np.zeros(0, dtype=np.int64)
         self._near_stamp = np.zeros(0, dtype=np.int64)
@@ -181,13 +191,22 @@ class KeypointIndex:
         if owner in self.signatures or len(signature) == 0:
             return
         self.signatures[owner] = signature
-        self._tail = self._tail.insert(signature.descriptors, self._new_slot(owner))
-        if len(self._tail) > max(TAIL_MIN, len(self._main) // 8):
-            self._merge()
+        slot = self._new_slot(owner)
+        added = _Part.build(
+            words(signature.descriptors), np.full(len(signature), slot, dtype=np.int32)
+        )
+        # One at a time into the small recent part, which joins the tail when it is full and
+        # the tail the main arrays when that outgrows an eighth of them: an addition copies
+        # at most RECENT_MAX descriptors, however large the index (content grows by one).
+        self._recent = self._recent.merged(added)
+        if len(self._recent) > RECENT_MAX:
+            self._tail = self._tail.merged(self._recent)
+            self._recent = _Part.empty()
+            if len(self._tail) > max(TAIL_MIN, len(self._main) // 8):
+                self._merge()
 
     def add_many(self, items: Iterable[tuple[int, Signature]]) -> None:
-        tail_words, tail_slots = self._tail.items()
-        parts_words, parts_slots = [tail_words], [tail_slots]
+        parts_words, parts_slots = [], []
         for owner, signature in items:
             if owner in self.signatures or len(signature) == 0:
                 continue
@@ -195,7 +214,7 @@ class KeypointIndex:
             slot = self._new_slot(owner)
             parts_words.append(words(signature.descriptors))
             parts_slots.append(np.full(len(signature), slot, dtype=np.int32))
-        self._merge(np.concatenate(parts_words), np.concatenate(parts_slots))
+        self._merge(parts_words, parts_slots)
 
     def remove(self, owner: int) -> None:
         if self.signatures.pop(owner, None) is not None:
@@ -205,20 +224,20 @@ class KeypointIndex:
 
     def _merge(
         self,
-        tail_words: npt.NDArray[np.uint64] | None = None,
-        tail_slots: npt.NDArray[np.int32] | None = None,
+        more_words: list[npt.NDArray[np.uint64]] | None = None,
+        more_slots: list[npt.NDArray[np.int32]] | None = None,
     ) -> None:
-        if tail_words is None or tail_slots is None:
-            tail_words, tail_slots = self._tail.items()
-        main_words, main_slots = self._main.items()
-        desc_words = np.concatenate([main_words, tail_words])
-        slots = np.concatenate([main_slots, tail_slots])
+        """Rebuild the main arrays from every part (and ``more``), dropping removed images."""
+        parts = [p.items() for p in (self._main, self._tail, self._recent)]
+        desc_words = np.concatenate([w for w, _s in parts] + (more_words or []))
+        slots = np.concatenate([s for _w, s in parts] + (more_slots or []))
         if self._dead:
             keep = self._alive[slots]
             desc_words, slots = desc_words[keep], slots[keep]
             self._dead = 0
         self._main = _Part.build(desc_words, slots)
         self._tail = _Part.empty()
+        self._recent = _Part.empty()
 
     def candidates(self, query: Signature, limit: int = DEFAULT_LIMIT) -> list[tuple[int, int]]:
         """(owner, votes), most votes first, at most ``limit``, each with >= MIN_VOTES."""
@@ -235,20 +254,15 @@ class KeypointIndex:
             return [], np.zeros(len(query), dtype=np.bool_)
         base = self._stamp
         self._stamp += len(query) + 1
-        main, tail = self._main, self._tail
+        main, tail, recent = self._main, self._tail, self._recent
         n_touched, common = lsh_votes(
             words(query.descriptors),
             keys(query.descriptors),
-            main.keys,
-            main.words,
-            main.slots,
-            main.directory,
-            main.shift,
-            tail.keys,
-            tail.words,
-            tail.slots,
-            tail.directory,
-            tail.shift,
+            (main.keys, tail.keys, recent.keys),
+            (main.words, tail.words, recent.words),
+            (main.slots, tail.slots, recent.slots),
+            (main.directory, tail.directory, recent.directory),
+            (main.shift, tail.shift, recent.shift),
             self._alive,
             self._vote_stamp,
             self._near_stamp,

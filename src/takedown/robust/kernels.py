@@ -31,16 +31,11 @@ B = npt.NDArray[np.bool_]
 def lsh_votes(
     query: U64,
     qkeys: I64,
-    main_keys: I32,
-    main_words: U64,
-    main_slots: I32,
-    main_directory: I32,
-    main_shift: int,
-    tail_keys: I32,
-    tail_words: U64,
-    tail_slots: I32,
-    tail_directory: I32,
-    tail_shift: int,
+    part_keys: tuple[I32, ...],
+    part_words: tuple[U64, ...],
+    part_slots: tuple[I32, ...],
+    part_directory: tuple[I32, ...],
+    part_shift: tuple[int, ...],
     alive: B,
     vote_stamp: I64,
     near_stamp: I64,
@@ -55,15 +50,16 @@ def lsh_votes(
     """(how many slots got votes, listed once each in ``touched[:n]``; the query's common
     descriptors).
 
-    Two parts are searched alike: the merged main arrays and the small tail of recent
-    additions. Each part holds, per table, the sorted keys (TABLES x N), the descriptor words
-    in that table's key order (TABLES x N x 4: a run of equal keys is read front to back, not
-    gathered from all over memory), the slot of each (TABLES x N) and a directory of the keys'
-    top bits (``directory[t, k >> shift]`` is where keys with those top bits start), so that a
-    lookup searches a few neighbouring keys instead of the whole table. ``votes`` (one
-    counter per slot, all zero on entry) holds the counts of the touched slots on exit; the
-    caller reads and resets them. ``pending`` and ``touched`` are scratch arrays of one entry
-    per slot. ``vote_stamp`` and ``near_stamp`` must hold values below ``stamp_base`` on entry.
+    The index's parts (the merged main arrays, the tail and the recent additions; one entry of
+    each ``part_*`` tuple per part) are searched alike. Each part holds, per table, the sorted
+    keys (TABLES x N), the descriptor words in that table's key order (TABLES x N x 4: a run of
+    equal keys is read front to back, not gathered from all over memory), the slot of each
+    (TABLES x N) and a directory of the keys' top bits (``directory[t, k >> shift]`` is where
+    keys with those top bits start), so that a lookup searches a few neighbouring keys instead
+    of the whole table. ``votes`` (one counter per slot, all zero on entry) holds the counts of
+    the touched slots on exit; the caller reads and resets them. ``pending`` and ``touched``
+    are scratch arrays of one entry per slot. ``vote_stamp`` and ``near_stamp`` must hold
+    values below ``stamp_base`` on entry.
     """
     n_query = query.shape[0]
     tables = qkeys.shape[0]
@@ -75,12 +71,9 @@ def lsh_votes(
         near = 0
         for t in range(tables):
             key = qkeys[t, q]
-            for part in range(2):
-                keys, words, slots = main_keys, main_words, main_slots
-                directory, shift = main_directory, main_shift
-                if part == 1:
-                    keys, words, slots = tail_keys, tail_words, tail_slots
-                    directory, shift = tail_directory, tail_shift
+            for part in range(len(part_keys)):
+                keys, words, slots = part_keys[part], part_words[part], part_slots[part]
+                directory, shift = part_directory[part], part_shift[part]
                 bucket = key >> shift
                 lo, hi = directory[t, bucket], directory[t, bucket + 1]
                 while lo < hi:  # the first key >= key among the few of this directory entry
