@@ -10,6 +10,7 @@ from pathlib import Path
 import skimage.data
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
 from takedown.api.app import create_app
 from takedown.api.auth import create_user
@@ -20,27 +21,41 @@ from takedown.matching import banks as bank_ops
 from takedown.matching.formats import BankRow
 from takedown.matching.pipeline import process_new_content
 from takedown.robust import edits
+from takedown.store.models import Sighting
 from takedown.web.queue import evidence_detail
 from tests.api.seed import OWNER, REPORTER, own_reporter
 from tests.web.conftest import PASSWORD, log_in
 
 
-def test_queue_and_material_page_show_the_keypoints_behind_a_crop_match(
-    app: App, tmp_path: Path
-) -> None:
-    # A public-domain photo shipped in scikit-image's wheel (NASA's astronaut portrait).
+def ingest_banked_crop(app: App, folder: Path) -> int:
+    """Bank a photo (public domain, shipped in scikit-image's wheel: NASA's astronaut
+    portrait), then ingest its 20 % crop, which PDQ misses and keypoints find; the crop's
+    sighting id."""
+    folder.mkdir(parents=True, exist_ok=True)
     photo = Image.fromarray(skimage.data.astronaut()).resize((480, 480))
-    photo.save(tmp_path / "original.png")
-    edits.crop(photo, 0.2).save(tmp_path / "crop.png")  # PDQ misses it; keypoints do not
+    photo.save(folder / "original.png")
+    edits.crop(photo, 0.2).save(folder / "crop.png")
     bank_ops.create_bank(app, "partner")
-    rows = rows_of_file(tmp_path / "original.png", {"outlet": "Pale Harbor Wire"})
+    rows = rows_of_file(folder / "original.png", {"outlet": "Pale Harbor Wire"})
     assert bank_ops.add_entries(app, "partner", [r for r in rows if isinstance(r, BankRow)]).added
     own_reporter(app)
-    create_user(app, "ana", PASSWORD, agency=OWNER)
-    source = tmp_path / "items.jsonl"
+    source = folder / "items.jsonl"
     source.write_text(json.dumps({"url": "https://x.com/a/status/9", "content": "crop.png"}) + "\n")
     report = Ingestor(app).ingest(source, "jsonl", reporter=REPORTER)
     process_new_content(app, report.new_content_ids)
+    with app.db.session() as session:
+        found = session.scalar(
+            select(Sighting.id).where(Sighting.url == "https://x.com/a/status/9")
+        )
+    assert found is not None
+    return found
+
+
+def test_queue_and_material_page_show_the_keypoints_behind_a_crop_match(
+    app: App, tmp_path: Path
+) -> None:
+    ingest_banked_crop(app, tmp_path)
+    create_user(app, "ana", PASSWORD, agency=OWNER)
     with TestClient(create_app(app)) as client:
         log_in(client)
         page = client.get("/queue").text
