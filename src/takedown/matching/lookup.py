@@ -256,7 +256,7 @@ def evidence_text(evidence: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class SightingStatus:
-    state: str  # "known", "held", "suppressed", "copy", "new"
+    state: str  # "known", "held", "suppressed", "copy", "related" (a text), "new"
     bank: str | None = None
     labels: dict[str, Any] | None = None
     distance: int | None = None
@@ -290,12 +290,14 @@ def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, Sighting
     best: dict[int, tuple[int, int]] = {}
     for sid, state, distance, kind, evidence, entry_id, bank, allow, labels in rows:
         if entry_id is None:
-            if out[sid].state == "new":
+            # a related text (same event, undecidable) is shown, never called a copy
+            name = "related" if state == "related" else "copy"
+            if out[sid].state in ("new", "related") and out[sid].state != name:
                 out[sid] = SightingStatus(
-                    "copy", distance=distance, signal_type=kind, evidence=evidence
+                    name, distance=distance, signal_type=kind, evidence=evidence
                 )
             continue
-        if allow:
+        if allow or (state == "related" and out[sid].state not in ("new", "related")):
             continue
         key = (rank.get(state, 3), distance)
         if sid not in best or key < best[sid]:

@@ -1,0 +1,180 @@
+"""Text hits judged by the one text decision (``takedown.text.relation.decide``).
+
+The text signal types find candidates (MinHash, sentence alignment, anchors, a configured
+multilingual model); each candidate is then judged on *all* the text evidence of both sides:
+the query's values and the stored values of the earlier content (or the bank entry's one
+value). The decision goes into the hit's evidence (stored in ``match.evidence``, returned by
+lookups and the API, shown in the workspace), and a hit whose relation does not link
+(same event, undecidable, unrelated) gets the state ``related``: recorded and shown, never
+merged into a cluster and never making content "known".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from takedown.signals.base import SignalType
+from takedown.store.models import BankEntry, Sighting, Signal
+from takedown.text import relation as rel
+from takedown.text.encoder import EncoderSignal
+
+if TYPE_CHECKING:
+    from takedown.matching.matcher import Hit
+
+#: State of a match whose relation does not link (kept for the analyst, never acted on).
+RELATED = "related"
+
+
+def text_types(types: Mapping[str, SignalType]) -> set[str]:
+    return {name for name, kind in types.items() if kind.content_kinds == frozenset({"text"})}
+
+
+def _embedding_type(types: Mapping[str, SignalType]) -> str | None:
+    names = sorted(n for n, kind in types.items() if isinstance(kind, EncoderSignal))
+    return names[0] if names else None
+
+
+def profile_of_values(
+    values: Mapping[str, Sequence[str]],
+    types: Mapping[str, SignalType],
+    *,
+    language: str | None,
+    paragraphs: Sequence[str] = (),
+    source: str = "text",
+) -> rel.TextProfile:
+    """A profile from values grouped by signal type (the primary value first)."""
+    primary = {name: vals[0] for name, vals in values.items() if vals}
+    return rel.profile_from_values(
+        primary,
+        paragraphs=paragraphs,
+        language=language,
+        embedding_type=_embedding_type(types),
+        source=source,
+    )
+
+
+def content_profiles(
+    session: Session, content_ids: Iterable[int], types: Mapping[str, SignalType]
+) -> dict[int, rel.TextProfile]:
+    """Profiles of stored content from its text signals and its sightings' language."""
+    ids = sorted(set(content_ids))
+    if not ids:
+        return {}
+    values: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    paragraphs: dict[int, list[str]] = defaultdict(list)
+    for cid, kind, variant, value in session.execute(
+        select(Signal.content_id, Signal.signal_type, Signal.variant, Signal.value)
+        .where(Signal.content_id.in_(ids), Signal.signal_type.in_(sorted(text_types(types))))
+        .order_by(Signal.id)
+    ):
+        if variant == "":
+            values[cid].setdefault(kind, []).insert(0, value)
+        elif kind == "text_exact":
+            paragraphs[cid].append(value)
+    languages: dict[int, str] = {}
+    for owner, language in session.execute(
+        select(Sighting.content_id, Sighting.language).where(
+            Sighting.content_id.in_(ids), Sighting.language.is_not(None)
+        )
+    ):
+        if owner is not None and language:
+            languages.setdefault(owner, language)
+    return {
+        cid: profile_of_values(
+            values.get(cid, {}),
+            types,
+            language=languages.get(cid),
+            paragraphs=paragraphs.get(cid, []),
+            source="stored content",
+        )
+        for cid in ids
+    }
+
+
+def entry_profiles(
+    session: Session, entry_ids: Iterable[int], types: Mapping[str, SignalType]
+) -> dict[int, rel.TextProfile]:
+    """Profiles of bank entries: one value each, and a language when the labels give one."""
+    ids = sorted(set(entry_ids))
+    out: dict[int, rel.TextProfile] = {}
+    if not ids:
+        return out
+    for eid, kind, value, labels in session.execute(
+        select(BankEntry.id, BankEntry.signal_type, BankEntry.value, BankEntry.labels).where(
+            BankEntry.id.in_(ids)
+        )
+    ):
+        found = labels or {}
+        language = found.get("language") or found.get("lang")
+        out[eid] = profile_of_values(
+            {kind: [value]},
+            types,
+            language=str(language) if isinstance(language, str) else None,
+            source="bank entry",
+        )
+    return out
+
+
+def judge(
+    session: Session,
+    query: rel.TextProfile,
+    hits: Sequence[Hit],
+    types: Mapping[str, SignalType],
+) -> list[Hit]:
+    """The hits with each text hit's decision in its evidence; non-linking ones ``related``."""
+    names = text_types(types)
+    mine = [h for h in hits if h.signal_type in names]
+    if not mine:
+        return list(hits)
+    contents = content_profiles(
+        session, [h.other_content_id for h in mine if h.other_content_id is not None], types
+    )
+    entries = entry_profiles(
+        session, [h.bank_entry_id for h in mine if h.bank_entry_id is not None], types
+    )
+    decided: dict[tuple[str, int], rel.Decision] = {}
+    out: list[Hit] = []
+    for hit in hits:
+        if hit.signal_type not in names:
+            out.append(hit)
+            continue
+        if hit.other_content_id is not None:
+            key, target = ("c", hit.other_content_id), contents.get(hit.other_content_id)
+        elif hit.bank_entry_id is not None:
+            key, target = ("e", hit.bank_entry_id), entries.get(hit.bank_entry_id)
+        else:
+            out.append(hit)
+            continue
+        if target is None:
+            out.append(hit)
+            continue
+        if key not in decided:
+            decided[key] = rel.decide(query, target)
+        decision = decided[key]
+        state = hit.state if decision.linking or hit.state != "active" else RELATED
+        out.append(replace(hit, evidence=decision.to_dict(), state=state))
+    return out
+
+
+def judge_content_hits(
+    session: Session, content_id: int, hits: Sequence[Hit], types: Mapping[str, SignalType]
+) -> list[Hit]:
+    """:func:`judge` for stored content (its own stored values are the query)."""
+    if not any(h.signal_type in text_types(types) for h in hits):
+        return list(hits)
+    query = content_profiles(session, [content_id], types)[content_id]
+    return judge(session, query, hits, types)
+
+
+def relation_of(evidence: Any) -> str | None:
+    """The relation a stored match's evidence names (None for non-text evidence)."""
+    if isinstance(evidence, dict) and evidence.get("method") == "text":
+        found = evidence.get("relation")
+        return found if isinstance(found, str) else None
+    return None
