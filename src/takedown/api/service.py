@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from takedown.app import App
 from takedown.evidence.ingest import ImportReport, Ingestor
 from takedown.intake.records import IntakeError
+from takedown.matching.hashing import detected_language
 from takedown.matching.lookup import LookupResult, hash_file, lookup, robust_video_lookup
 from takedown.matching.matcher import Matcher
 from takedown.matching.pipeline import process_new_content
+from takedown.matching.text_relations import judge_results
 from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
 from takedown.store.models import Bank, BankChange, Sighting, Signal
 
@@ -105,6 +107,8 @@ class LookupService:
             for name, vals in grouped.items()
             if not (kind == "video" and name == VIDEO_KEYFRAME)
         ]
+        if kind == "text":  # each text hit judged by the one text decision (its evidence)
+            judge_results(self.app, grouped, results, language=detected_language(values))
         if kind == "video" and VIDEO_KEYFRAME in grouped:
             # the robust video path on the file (containment, then keyframes), as the CLI runs it
             matcher = self.matcher()

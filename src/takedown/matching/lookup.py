@@ -201,6 +201,11 @@ def lookup_file(
         for name, vals in grouped.items()
         if name != VIDEO_KEYFRAME
     ]
+    if kind == "text":  # each text hit judged by the one text decision (its evidence)
+        from takedown.matching.hashing import detected_language
+        from takedown.matching.text_relations import judge_results
+
+        judge_results(app, grouped, results, language=detected_language(values))
     if kind == "video" and VIDEO_KEYFRAME in signal_types():
         keyframe = grouped.get(VIDEO_KEYFRAME, [""])[0]
         robust = robust_video_lookup(app, path, keyframe, banks, matcher)
@@ -228,7 +233,11 @@ def robust_video_lookup(
 
 
 def evidence_text(evidence: dict[str, Any]) -> str:
-    """One line for a stored or computed evidence (keypoints, keyframe, containment)."""
+    """One line for a stored or computed evidence (keypoints, keyframe, containment, text)."""
+    if evidence.get("method") == "text":
+        from takedown.text.relation import evidence_line
+
+        return evidence_line(evidence)
     if evidence.get("method") == "containment":
         by = ", ".join(f"{k} {v}" for k, v in sorted((evidence.get("matched_by") or {}).items()))
         margins = evidence.get("margins")

@@ -178,3 +178,52 @@ def relation_of(evidence: Any) -> str | None:
         found = evidence.get("relation")
         return found if isinstance(found, str) else None
     return None
+
+
+def judge_results(
+    app: Any,
+    grouped: Mapping[str, Sequence[str]],
+    results: Sequence[Any],
+    *,
+    language: str | None,
+) -> dict[str, Any]:
+    """Lookups (``takedown match``, the API): each text hit of ``results`` gets the decision in
+    its evidence. Returns the relations by target and what this text cannot be judged on."""
+    from takedown.plugins import signal_types
+
+    types = signal_types()
+    names = text_types(types)
+    exact = list(grouped.get("text_exact", []))
+    query = profile_of_values(
+        {k: v for k, v in grouped.items() if k in names},
+        types,
+        language=language,
+        paragraphs=exact[1:],
+        source="query",
+    )
+    mine = [r for r in results if r.signal_type in names]
+    content_ids = {h.content_id for r in mine for h in r.content_hits}
+    entry_ids = {h.entry_id for r in mine for h in r.bank_hits}
+    relations: dict[str, dict[str, Any]] = {}
+    with app.db.session() as session:
+        contents = content_profiles(session, content_ids, types)
+        entries = entry_profiles(session, entry_ids, types)
+    decided: dict[tuple[str, int], rel.Decision] = {}
+    for result in mine:
+        for ch in result.content_hits:
+            key = ("content", ch.content_id)
+            if key not in decided:
+                decided[key] = rel.decide(query, contents[ch.content_id])
+            ch.evidence = decided[key].to_dict()
+        for bh in result.bank_hits:
+            key = ("entry", bh.entry_id)
+            if key not in decided:
+                decided[key] = rel.decide(query, entries[bh.entry_id])
+            bh.evidence = decided[key].to_dict()
+    for (kind, target), decision in sorted(decided.items()):
+        relations[f"{kind} {target}"] = {
+            "target": kind,
+            "id": target,
+            **decision.to_dict(),
+        }
+    return {"relations": list(relations.values()), "notes": rel.query_notes(query)}

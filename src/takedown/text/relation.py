@@ -346,6 +346,23 @@ def query_notes(profile: TextProfile) -> list[str]:
             "translations: undecidable - too few anchors to judge a translation, and no "
             "multilingual model is configured (TAKEDOWN_TEXT_ENCODER_PATH)"
         )
-    if profile.spin is None:
-        notes.append("spun rewrites: not judged - the sentence model is not available")
     return notes
+
+
+def evidence_line(evidence: Mapping[str, Any]) -> str:
+    """One line for a decision's stored evidence (``Decision.to_dict``), as every face shows
+    it: the relation, why, how many sentences align and which anchors are shared."""
+    relation = str(evidence.get("relation", UNRELATED))
+    text = f"{LABELS.get(relation, relation)}: {evidence.get('reason', '')}"
+    aligned = evidence.get("aligned") or []
+    if aligned and relation in (SPUN, SAME_EVENT, UNDECIDABLE, UNRELATED):
+        text += f"; {len(aligned)} sentence pair(s) aligned"
+    shared = evidence.get("shared_anchors") or []
+    if shared and relation != SPUN:
+        text += f"; {len(shared)} shared anchor(s)"
+    missing = evidence.get("missing") or []
+    if missing:
+        text += f"; would need: {', '.join(str(m) for m in missing)}"
+    if relation not in LINKING:
+        text += " (not linked)"
+    return text
