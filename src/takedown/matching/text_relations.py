@@ -89,12 +89,24 @@ def content_profiles(
         cid: profile_of_values(
             values.get(cid, {}),
             types,
-            language=languages.get(cid),
+            language=_own_language(values.get(cid, {})) or languages.get(cid),
             paragraphs=paragraphs.get(cid, []),
             source="stored content",
         )
         for cid in ids
     }
+
+
+def _own_language(values: Mapping[str, Sequence[str]]) -> str | None:
+    """The language stored in a text's anchors value (detected when it was hashed)."""
+    from takedown.text import anchors
+
+    for value in values.get("text_anchors", [])[:1]:
+        try:
+            return anchors.parse(value).language or None
+        except ValueError:
+            return None
+    return None
 
 
 def entry_profiles(

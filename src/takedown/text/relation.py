@@ -177,13 +177,14 @@ def profile_from_values(
             return None
 
     emb = parsed(embedding_type, encoder.parse) if embedding_type else None
+    found = parsed("text_anchors", anchors.parse)
     return TextProfile(
-        language=language or UNDETERMINED,
+        language=language or (found.language if found is not None else "") or UNDETERMINED,
         sha256=values.get("text_exact") or None,
         paragraphs=frozenset(paragraphs),
         minhash=parsed("text_minhash", minhash.decode),
         spin=parsed("text_spin", spin.parse),
-        anchors=parsed("text_anchors", anchors.parse),
+        anchors=found,
         embedding=emb,
         source=source,
     )
