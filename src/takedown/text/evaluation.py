@@ -149,3 +149,30 @@ def evaluate(
                 cache[name] = make(data.texts[name])
         figures.add(pair, rel.decide(cache[pair.a], cache[pair.b]))
     return figures
+
+
+#: The generated set's kinds (``takedown.text.synthetic``) as relations.
+SYNTHETIC_RELATIONS = {
+    "exact": rel.EXACT,
+    "edit": rel.EDITED,
+    "spun": rel.SPUN,
+    "translation": rel.TRANSLATION,
+    "same_topic": rel.SAME_EVENT,
+    "same_topic_translated": rel.SAME_EVENT,
+    "unrelated": rel.UNRELATED,
+}
+
+
+def synthetic_set(per_language: int, seed: int = 5) -> LabelledSet:
+    """The generated labelled set (nine languages) as relation-labelled pairs."""
+    from takedown.text.synthetic import labelled_set
+
+    items = labelled_set(seed=seed, per_language=per_language, all_pairs=True)
+    texts = {str(i.id): i.text for i in items}
+    languages = {str(i.id): i.language for i in items}
+    pairs = [
+        LabelledPair(str(i.source), str(i.id), SYNTHETIC_RELATIONS[i.kind])
+        for i in items
+        if i.source is not None and i.kind in SYNTHETIC_RELATIONS
+    ]
+    return LabelledSet(texts, languages, pairs)
