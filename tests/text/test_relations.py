@@ -157,3 +157,35 @@ def test_a_configured_local_model_links_anchor_poor_translations(
     assert "multilingual model" in judged[0]["reason"]
     monkeypatch.delenv("TAKEDOWN_TEXT_ENCODER_PATH")
     assert "text_encoder" not in signal_types()
+
+
+def test_the_workspace_shows_each_text_relation(app: App, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from takedown.api.app import create_app
+    from takedown.api.auth import create_user
+    from takedown.evidence.ingest import Ingestor
+    from takedown.matching.pipeline import process_new_content
+    from tests.api.seed import OWNER, REPORTER, own_reporter
+    from tests.text.test_text_workflow import SPUN
+    from tests.web.conftest import PASSWORD, log_in
+
+    own_reporter(app)
+    rows = [
+        {"url": "https://t.me/s/chan/1", "text": SOURCE},
+        {"url": "https://t.me/s/chan/2", "text": SPUN},
+        {"url": "https://t.me/s/chan/3", "text": SAME_EVENT},
+    ]
+    source = tmp_path / "posts.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    report = Ingestor(app).ingest(source, reporter=REPORTER)
+    process_new_content(app, report.new_content_ids)
+    create_user(app, "ana", PASSWORD, agency=OWNER)
+    with TestClient(create_app(app)) as client:
+        log_in(client)
+        page = client.get("/queue").text
+    assert "<strong>Spun rewrite</strong>" in page
+    related = page[page.index("Related text, not a copy") :]
+    related = related[: related.index("</div>")]
+    assert "same event (not a copy)" in related
+    assert "different texts sharing" in related and "(not linked)" in related
