@@ -4,9 +4,10 @@ The text signal types find candidates (MinHash, sentence alignment, anchors, a c
 multilingual model); each candidate is then judged on *all* the text evidence of both sides:
 the query's values and the stored values of the earlier content (or the bank entry's one
 value). The decision goes into the hit's evidence (stored in ``match.evidence``, returned by
-lookups and the API, shown in the workspace), and a hit whose relation does not link
-(same event, undecidable, unrelated) gets the state ``related``: recorded and shown, never
-merged into a cluster and never making content "known".
+lookups and the API, shown in the workspace), and a hit on earlier content whose relation
+does not link (same event, undecidable, unrelated), or a bank hit judged a report of the same
+event, gets the state ``related``: recorded and shown, never merged into a cluster and never
+making content "known".
 """
 
 from __future__ import annotations
@@ -133,6 +134,24 @@ def entry_profiles(
     return out
 
 
+def hit_evidence(
+    decision: rel.Decision, *, bank: bool, signal_type: str
+) -> tuple[dict[str, Any], bool]:
+    """(evidence to store, whether the hit is demoted to ``related``). Stored content has
+    all its text values: a decision that does not link demotes the hit. A bank entry holds
+    one value: its bank's threshold stands unless the decision found positive evidence of a
+    different text (a report of the same event)."""
+    evidence = decision.to_dict()
+    demote = not decision.linking and (not bank or decision.relation == rel.SAME_EVENT)
+    if not decision.linking and not demote:
+        evidence["links"] = True
+        evidence["reason"] += (
+            f"; the bank entry holds only a {signal_type} value: it matched within the "
+            "bank's threshold"
+        )
+    return evidence, demote
+
+
 def judge(
     session: Session,
     query: rel.TextProfile,
@@ -168,9 +187,11 @@ def judge(
             continue
         if key not in decided:
             decided[key] = rel.decide(query, target)
-        decision = decided[key]
-        state = hit.state if decision.linking or hit.state != "active" else RELATED
-        out.append(replace(hit, evidence=decision.to_dict(), state=state))
+        evidence, demote = hit_evidence(
+            decided[key], bank=hit.other_content_id is None, signal_type=hit.signal_type
+        )
+        state = RELATED if demote and hit.state == "active" else hit.state
+        out.append(replace(hit, evidence=evidence, state=state))
     return out
 
 
@@ -198,9 +219,9 @@ def judge_results(
     results: Sequence[Any],
     *,
     language: str | None,
-) -> dict[str, Any]:
-    """Lookups (``takedown match``, the API): each text hit of ``results`` gets the decision in
-    its evidence. Returns the relations by target and what this text cannot be judged on."""
+) -> None:
+    """Lookups (``takedown match``, the API): each text hit of ``results`` gets the decision
+    in its evidence (as :func:`judge` stores it for matches)."""
     from takedown.plugins import signal_types
 
     types = signal_types()
@@ -216,7 +237,6 @@ def judge_results(
     mine = [r for r in results if r.signal_type in names]
     content_ids = {h.content_id for r in mine for h in r.content_hits}
     entry_ids = {h.entry_id for r in mine for h in r.bank_hits}
-    relations: dict[str, dict[str, Any]] = {}
     with app.db.session() as session:
         contents = content_profiles(session, content_ids, types)
         entries = entry_profiles(session, entry_ids, types)
@@ -226,16 +246,9 @@ def judge_results(
             key = ("content", ch.content_id)
             if key not in decided:
                 decided[key] = rel.decide(query, contents[ch.content_id])
-            ch.evidence = decided[key].to_dict()
+            ch.evidence = hit_evidence(decided[key], bank=False, signal_type=result.signal_type)[0]
         for bh in result.bank_hits:
             key = ("entry", bh.entry_id)
             if key not in decided:
                 decided[key] = rel.decide(query, entries[bh.entry_id])
-            bh.evidence = decided[key].to_dict()
-    for (kind, target), decision in sorted(decided.items()):
-        relations[f"{kind} {target}"] = {
-            "target": kind,
-            "id": target,
-            **decision.to_dict(),
-        }
-    return {"relations": list(relations.values()), "notes": rel.query_notes(query)}
+            bh.evidence = hit_evidence(decided[key], bank=True, signal_type=result.signal_type)[0]

@@ -364,6 +364,6 @@ def evidence_line(evidence: Mapping[str, Any]) -> str:
     missing = evidence.get("missing") or []
     if missing:
         text += f"; would need: {', '.join(str(m) for m in missing)}"
-    if relation not in LINKING:
+    if not evidence.get("links", relation in LINKING):
         text += " (not linked)"
     return text
