@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from takedown.app import App
@@ -189,3 +191,28 @@ def test_the_workspace_shows_each_text_relation(app: App, tmp_path: Path) -> Non
     related = related[: related.index("</div>")]
     assert "same event (not a copy)" in related
     assert "different texts sharing" in related and "(not linked)" in related
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(max_size=120),
+    st.sampled_from(["en", "fr", "ar", "ps", "und", "", "pt-BR", "zh-Hans"]),
+)
+def test_anchor_values_keep_their_language_and_hostile_values_never_crash(
+    text: str, language: str
+) -> None:
+    from dataclasses import replace as with_
+
+    from takedown.text import anchors
+
+    found = with_(anchors.extract(text), language=language)
+    back = anchors.parse(anchors.serialise(found))
+    expected = language if language.isalpha() and language != "und" else ""
+    assert back.language == expected[:4] and back.strong.keys() == {
+        f"{k.split(':')[0]}:{anchors._h32(k.partition(':')[2]):08x}" for k in found.strong
+    }
+    # any stored string: a profile with that field empty, never an exception
+    profile = rel.profile_from_values(
+        {n: text for n in ("text_minhash", "text_spin", "text_anchors")}
+    )
+    assert rel.decide(profile, profile).relation in rel.RELATIONS
