@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +22,7 @@ from takedown.plugins import signal_types
 from takedown.store.models import Content, Match, Sighting
 from takedown.text import relation as rel
 from takedown.text.evaluation import edited_variant, evaluate, exact_variant, load_set
+from tests.api.conftest import api, bearer, client, make_key  # noqa: F401 (fixtures)
 from tests.text.models import tiny_model
 from tests.text.test_text_workflow import SOURCE, run, store_text
 
@@ -138,6 +140,8 @@ def test_match_and_compare_show_the_same_decision(app: App, tmp_path: Path) -> N
     done = run(tmp_path, "match", "--text", udhr)
     assert done.returncode == 0, done.stderr
     assert "too few anchors to judge a translation" in " ".join(done.stdout.split())
+    done = run(tmp_path, "match", "--json", str(REAL / "udhr-preamble-fr.txt"))
+    assert "too few anchors" in json.loads(done.stdout)["lookups"][0]["notes"][0]
 
 
 def test_a_configured_local_model_links_anchor_poor_translations(
@@ -183,9 +187,9 @@ def test_the_workspace_shows_each_text_relation(app: App, tmp_path: Path) -> Non
     report = Ingestor(app).ingest(source, reporter=REPORTER)
     process_new_content(app, report.new_content_ids)
     create_user(app, "ana", PASSWORD, agency=OWNER)
-    with TestClient(create_app(app)) as client:
-        log_in(client)
-        page = client.get("/queue").text
+    with TestClient(create_app(app)) as web:
+        log_in(web)
+        page = web.get("/queue").text
     assert "<strong>Spun rewrite</strong>" in page
     related = page[page.index("Related text, not a copy") :]
     related = related[: related.index("</div>")]
@@ -216,3 +220,26 @@ def test_anchor_values_keep_their_language_and_hostile_values_never_crash(
         {n: text for n in ("text_minhash", "text_spin", "text_anchors")}
     )
     assert rel.decide(profile, profile).relation in rel.RELATIONS
+
+
+def test_the_api_lookup_carries_the_decision_and_says_what_it_cannot_judge(
+    app: App,
+    client: Any,  # noqa: F811
+    make_key: Any,  # noqa: F811
+) -> None:
+    signal = signal_types()["text_anchors"]
+    (value,) = signal.hash_stream(io.BytesIO(SOURCE.encode()))
+    banks.create_bank(app, "statements")
+    banks.add_entries(app, "statements", [BankRow("s1", "text_anchors", value.value)])
+    key = make_key("lookup")
+    files = {"file": ("report.txt", SAME_EVENT.encode(), "text/plain")}
+    response = client.post("/api/v1/lookup/file", files=files, headers=bearer(key))
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    (hit,) = [h for r in data["results"] for h in r["bank_matches"]]
+    assert hit["evidence"]["relation"] == rel.SAME_EVENT and hit["evidence"]["links"] is False
+    assert data["notes"] == []
+    poor = (REAL / "udhr-preamble-fr.txt").read_bytes()
+    files = {"file": ("udhr.txt", poor, "text/plain")}
+    response = client.post("/api/v1/lookup/file", files=files, headers=bearer(key))
+    assert "too few anchors to judge a translation" in response.json()["data"]["notes"][0]

@@ -117,6 +117,11 @@ class FileLookupOut(BaseModel):
     kind: str
     results: list[LookupOut]
     errors: dict[str, str]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what the lookup could not judge, e.g. translations of an anchor-poor "
+        "text when no multilingual model is configured (text files)",
+    )
 
 
 class LookupIn(BaseModel):

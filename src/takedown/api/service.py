@@ -97,7 +97,7 @@ class LookupService:
 
     def by_file(
         self, path: Path, banks: Sequence[str] | None
-    ) -> tuple[str, list[LookupResult], dict[str, str]]:
+    ) -> tuple[str, list[LookupResult], dict[str, str], list[str]]:
         kind, values, errors = hash_file(path)
         grouped: dict[str, list[str]] = {}
         for value in sorted(values, key=lambda v: v.variant != ""):
@@ -107,8 +107,9 @@ class LookupService:
             for name, vals in grouped.items()
             if not (kind == "video" and name == VIDEO_KEYFRAME)
         ]
+        notes: list[str] = []
         if kind == "text":  # each text hit judged by the one text decision (its evidence)
-            judge_results(self.app, grouped, results, language=detected_language(values))
+            notes = judge_results(self.app, grouped, results, language=detected_language(values))
         if kind == "video" and VIDEO_KEYFRAME in grouped:
             # the robust video path on the file (containment, then keyframes), as the CLI runs it
             matcher = self.matcher()
@@ -120,7 +121,7 @@ class LookupService:
                 errors.setdefault(VIDEO_KEYFRAME, robust)
             else:
                 results.append(robust)
-        return kind, results, errors
+        return kind, results, errors, notes
 
 
 def _report_dict(app: App, report: ImportReport) -> dict[str, Any]:

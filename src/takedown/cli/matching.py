@@ -163,13 +163,25 @@ def match_cmd(
                 _print_result(result)
         for path in files:
             results, errors = lookup_file(obj.app, path, banks=list(banks) or None)
+            file_notes: list[str] = []
+            if any(r.signal_type == "text_anchors" for r in results):
+                from takedown.cli import text as text_cli
+
+                file_notes = text_cli.file_notes(path)
             out.append(
-                {"file": str(path), "results": [r.to_dict() for r in results], "errors": errors}
+                {
+                    "file": str(path),
+                    "results": [r.to_dict() for r in results],
+                    "notes": file_notes,
+                    "errors": errors,
+                }
             )
             if not as_json:
                 console.print(f"[bold]{path}[/bold]", highlight=False)
                 for r in results:
                     _print_result(r)
+                for note in file_notes:
+                    console.print(f"  note: {note}", markup=False)
                 for name, error in errors.items():
                     console.print(f"  {name}: error: {error}", markup=False)
     except LookupFailed as exc:

@@ -173,6 +173,14 @@ def compare_cmd(texts: tuple[str, ...], files: tuple[str, ...], as_json: bool) -
         console.print(f"  shared anchors: {', '.join(result['shared_anchors'])}", markup=False)
 
 
+def file_notes(path: Path) -> list[str]:
+    """:func:`text_notes` of a text file (none when it cannot be read as text)."""
+    try:
+        return text_notes(decode_bytes(path.read_bytes()).text)
+    except (OSError, NotText):
+        return []
+
+
 def text_notes(text: str) -> list[str]:
     """What a lookup of ``text`` cannot judge (e.g. translations of an anchor-poor text)."""
     return relation.query_notes(

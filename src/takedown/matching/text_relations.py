@@ -219,9 +219,10 @@ def judge_results(
     results: Sequence[Any],
     *,
     language: str | None,
-) -> None:
+) -> list[str]:
     """Lookups (``takedown match``, the API): each text hit of ``results`` gets the decision
-    in its evidence (as :func:`judge` stores it for matches)."""
+    in its evidence (as :func:`judge` stores it for matches). Returns what this text cannot
+    be judged on (e.g. translations of an anchor-poor text without a model)."""
     from takedown.plugins import signal_types
 
     types = signal_types()
@@ -252,3 +253,4 @@ def judge_results(
             if key not in decided:
                 decided[key] = rel.decide(query, entries[bh.entry_id])
             bh.evidence = hit_evidence(decided[key], bank=True, signal_type=result.signal_type)[0]
+    return rel.query_notes(query)
