@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,7 +147,7 @@ class LazyGroup(click.Group):
             self.add_command(load_command(self.lazy[cmd_name][0]), cmd_name)
         return self.commands.get(cmd_name)
 
-    def load_all(self) -> dict[str, click.Command]:
+    def load_all(self) -> Mapping[str, click.Command]:
         """Every command imported (for the generated reference and tests)."""
         for name in self.lazy:
             self.get_command(click.Context(self), name)

@@ -26,7 +26,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ REFERRAL_BASIS = "Terms of service: terrorist content (synthetic demo)"
 REUPLOAD_SHARE = 0.06
 IGNORE_SHARE = 0.12
 ORDER_PLATFORMS = 3
+REUPLOADS_SEEN = "2026-04-28T09:00:00Z"  # day 2 of the action day (simulated time)
 
 Say = Callable[[str], None]
 
@@ -64,6 +64,7 @@ class FollowUp:
     rechecks: dict[str, int] = field(default_factory=dict)
     reuploads_found: int = 0
     reuploads_referred: int = 0
+    ignoring: list[str] = field(default_factory=list)  # fake platforms set to ignore referrals
     settings_dir: str = ""
     seconds: float = 0.0
 
@@ -151,6 +152,7 @@ class _Plan:
     platforms: list[str]
     order_platforms: list[str]
     reuploads: list[tuple[int, str]]  # (sighting id, URL where it comes back)
+    ignorers: list[str] = field(default_factory=list)
 
 
 def _plan(app: App, operation: str, seed: int) -> _Plan:
@@ -219,7 +221,9 @@ def _plan(app: App, operation: str, seed: int) -> _Plan:
         for key in platforms
     ]
     scenario = {"secret": secrets.token_hex(16), "platforms": hosts, "items": items}
-    return _Plan(scenario, overrides, sorted(hosts), platforms, busiest, reuploads)
+    return _Plan(
+        scenario, overrides, sorted(hosts), platforms, busiest, reuploads, sorted(ignorers)
+    )
 
 
 def _demo_app(app: App, plan: _Plan, folder: Path, fake_port: int) -> tuple[App, Path]:
@@ -328,7 +332,7 @@ def _ingest_reuploads(app: App, plan: _Plan, folder: Path, fake: _FakeServer) ->
                         "url": url,
                         "file": f"reuploads/{name}",
                         "language": row.language,
-                        "seen_at": datetime.now(UTC).isoformat(),
+                        "seen_at": REUPLOADS_SEEN,  # simulated: a re-run finds the same
                         "notes": "found again after removal (synthetic demo)",
                     }
                 )
@@ -354,6 +358,7 @@ def run_followup(app: App, operation: str, seed: int, say: Say | None = None) ->
     folder.mkdir(parents=True, exist_ok=True)
     plan = _plan(app, operation, seed)
     out.platforms = len(plan.platforms)
+    out.ignoring = plan.ignorers
     out.settings_dir = str(folder)
     fake = _FakeServer(plan.scenario)
     fake.start()
