@@ -87,7 +87,7 @@ def demo(
 
     Day 1-2: a Referral Action Day (sightings ingested, hashed, matched, referred to the
     platforms, answered, verified, re-uploads caught). Then an outlet network (sites, servers
-    in eight countries, registrars) imported from RDAP/WHOIS/passive-DNS/IP/certificate files,
+    in six countries, registrars) imported from RDAP/WHOIS/passive-DNS/IP/certificate files,
     its takedown plan referred to hosters and registrars, the takedown recorded, and its
     comeback on new domains four days later detected. Ends with demo users and next steps.
 

@@ -286,13 +286,17 @@ def _send_all(app: App) -> tuple[int, int]:
     return sent, failed
 
 
-def _draft(app: App, platforms: list[str], out: FollowUp) -> None:
+def _draft(app: App, platforms: list[str], out: FollowUp, operation: str = "") -> None:
+    """Drafts removal orders (busiest platforms) and referrals for the operation's pending
+    sightings only (the outlet story's sightings are referred through its plans)."""
     from takedown.referrals.routing import draft
 
+    with app.db.session() as session:
+        only = set(session.scalars(select(Sighting.id).where(Sighting.operation == operation)))
     for key in platforms:
-        routed = draft(app, platform=key, kind=KINDS[1], basis=ORDER_BASIS, actor="demo")
+        routed = draft(app, platform=key, kind=KINDS[1], basis=ORDER_BASIS, actor="demo", only=only)
         out.orders += len(routed.drafted)
-    routed = draft(app, kind=KINDS[0], basis=REFERRAL_BASIS, actor="demo")
+    routed = draft(app, kind=KINDS[0], basis=REFERRAL_BASIS, actor="demo", only=only)
     out.referrals += len(routed.drafted)
     out.unrouted += sum(len(v) for v in routed.unrouted.values())
 
@@ -369,7 +373,7 @@ def run_followup(app: App, operation: str, seed: int, say: Say | None = None) ->
         try:
             _connect(demo_app, plan, fake, api.port)
             say("draft referrals and removal orders")
-            _draft(demo_app, plan.order_platforms, out)
+            _draft(demo_app, plan.order_platforms, out, operation)
             say("send them (signed webhooks to the local fake platforms)")
             sent, failed = _send_all(demo_app)
             out.sent, out.failed = out.sent + sent, out.failed + failed
@@ -380,7 +384,7 @@ def run_followup(app: App, operation: str, seed: int, say: Say | None = None) ->
             say("day 2: re-uploads found, referred at once")
             out.reuploads_found = _ingest_reuploads(demo_app, plan, folder, fake)
             before = out.referrals + out.orders
-            _draft(demo_app, [], out)
+            _draft(demo_app, [], out, operation)
             out.reuploads_referred = out.referrals + out.orders - before
             sent, failed = _send_all(demo_app)
             out.sent, out.failed = out.sent + sent, out.failed + failed
