@@ -73,6 +73,8 @@ def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path)
     assert code == 0
     loaded = sorted(m for m in HEAVY if m in modules)
     assert loaded == [], f"takedown {' '.join(args)} imported {loaded}"
+    if args[-1] == "--help" and args[0] != "demo":  # help needs no database nor settings
+        assert not {"sqlalchemy", "pydantic"} & modules, args
 
 
 def test_help_imports_no_command_module() -> None:

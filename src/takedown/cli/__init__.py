@@ -169,11 +169,22 @@ class LazyGroup(click.Group):
 
 
 class Context:
-    def __init__(self, data: Path | None) -> None:
-        from takedown.config import Settings
+    """The command's state; settings and the app are built on first use (``--help`` of a
+    group builds neither)."""
 
-        self.settings: Settings = Settings(data=data) if data is not None else Settings()
+    def __init__(self, data: Path | None) -> None:
+        self.data = data
+        self._settings: Settings | None = None
         self._app: App | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from takedown.config import Settings
+
+            data = self.data
+            self._settings = Settings(data=data) if data is not None else Settings()
+        return self._settings
 
     @property
     def app(self) -> App:
