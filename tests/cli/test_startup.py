@@ -6,6 +6,7 @@ Not a timing test: it asks a fresh interpreter which modules a command imported.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,26 @@ def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path)
         assert not {"sqlalchemy", "pydantic"} & modules, args
 
 
+def test_no_info_logs_on_stderr_unless_verbose(tmp_path: Path) -> None:
+    """A fresh data folder is migrated (Alembic logs INFO lines): quiet by default, -v shows."""
+    data = ["--data", str(tmp_path / "data")]
+    quiet = subprocess.run(
+        [sys.executable, "-c", PROBE, *data, "agency", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert quiet.returncode == 0
+    assert not [x for x in quiet.stderr.splitlines() if x.startswith("INFO")], quiet.stderr
+    loud = subprocess.run(
+        [sys.executable, "-c", PROBE, "-v", "--data", str(tmp_path / "other"), "agency", "list"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "INFO:alembic" in loud.stderr
+
+
 def test_help_imports_no_command_module() -> None:
     code, modules = _imported(["--help"])
     assert code == 0
@@ -91,3 +112,18 @@ def test_lazy_table_matches_the_commands() -> None:
         command = main.get_command(ctx, name)
         assert command is not None, name
         assert command.get_short_help_str(limit=1000) == short, name
+
+
+def test_piped_tables_keep_whole_lines(tmp_path: Path) -> None:
+    """Rich assumes 80 columns when not on a terminal; a pipe gets whole rows instead."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "--data", str(tmp_path / "d"), "platforms", "list"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0
+    row = next(line for line in done.stdout.splitlines() if "youtube.com" in line)
+    assert "ytimg.com" in row and len(row) > 80
