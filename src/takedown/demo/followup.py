@@ -26,11 +26,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from takedown.app import App
 from takedown.referrals.machine import KINDS
@@ -44,7 +45,6 @@ REFERRAL_BASIS = "Terms of service: terrorist content (synthetic demo)"
 REUPLOAD_SHARE = 0.06
 IGNORE_SHARE = 0.12
 ORDER_PLATFORMS = 3
-REUPLOADS_SEEN = "2026-04-28T09:00:00Z"  # day 2 of the action day (simulated time)
 
 Say = Callable[[str], None]
 
@@ -320,6 +320,14 @@ def _ingest_reuploads(app: App, plan: _Plan, folder: Path, fake: _FakeServer) ->
     media.mkdir(exist_ok=True)
     lines = []
     with app.db.session() as session:
+        # found an hour after the last removal: after it (a re-upload follows a removal) and
+        # the same time again on a re-run with nothing newly removed, so nothing is added twice
+        last = session.scalar(
+            select(func.max(Sighting.removed_at)).where(Sighting.operation == OPERATION)
+        )
+        last = last or datetime.now(UTC)
+        last = last if last.tzinfo is not None else last.replace(tzinfo=UTC)
+        seen = (last + timedelta(hours=1)).isoformat()
         for sid, url in found:
             row = session.execute(
                 select(Content.sha256, Content.kind, Sighting.language, Sighting.operation)
@@ -336,7 +344,7 @@ def _ingest_reuploads(app: App, plan: _Plan, folder: Path, fake: _FakeServer) ->
                         "url": url,
                         "file": f"reuploads/{name}",
                         "language": row.language,
-                        "seen_at": REUPLOADS_SEEN,  # simulated: a re-run finds the same
+                        "seen_at": seen,
                         "notes": "found again after removal (synthetic demo)",
                     }
                 )
