@@ -5,6 +5,7 @@ next steps; a second run that adds nothing."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,31 @@ def test_users_per_role_and_the_next_steps_work_on_the_data(
         assert words[:3] == ["takedown", "--data", str(data)]
         result = runner.invoke(main, words[1:])
         assert result.exit_code == 0, f"{step}: {result.output}"
+
+
+def test_a_demo_user_sees_the_outlets_in_the_workspace(run: tuple[Path, dict[str, Any]]) -> None:
+    from fastapi.testclient import TestClient
+
+    from takedown.api.app import create_app
+
+    data, out = run
+    user = next(u for u in out["users"] if u["username"] == "unit-a-analyst")
+    app = App(Settings(data=data))
+    try:
+        with TestClient(create_app(app)) as client:
+            form = client.get("/login").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert csrf is not None
+            login = {"username": user["username"], "password": user["password"]}
+            answer = client.post(
+                "/login", data={**login, "csrf": csrf.group(1)}, follow_redirects=False
+            )
+            assert answer.status_code == 303
+            page = client.get("/infra").text
+    finally:
+        app.close()
+    for outlet in network.OUTLETS:
+        assert outlet.name in page
 
 
 def test_a_second_run_adds_nothing_twice(run: tuple[Path, dict[str, Any]]) -> None:

@@ -313,7 +313,15 @@ def _ingest_reuploads(app: App, plan: _Plan, folder: Path, fake: _FakeServer) ->
         for url in [item["url"]]
         if host and path
     }
-    found = [(sid, url) for sid, url in plan.reuploads if url in live]
+    with app.db.session() as session:  # a re-run's scenario serves the known re-uploads again
+        known = set(
+            session.scalars(
+                select(Sighting.canonical_url).where(
+                    Sighting.canonical_url.in_([url for _sid, url in plan.reuploads])
+                )
+            )
+        )
+    found = [(sid, url) for sid, url in plan.reuploads if url in live and url not in known]
     if not found:
         return 0
     media = folder / "reuploads"
