@@ -26,7 +26,19 @@ class Context:
             self._app.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Turns a schema that is behind into a clear error (stderr, exit 1), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from takedown.store.db import SchemaError
+
+        try:
+            return super().invoke(ctx)
+        except SchemaError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -50,6 +62,8 @@ FEATURE_CLI_MODULES = (
     "takedown.cli.serve",
     "takedown.cli.text",
     "takedown.cli.ops",
+    "takedown.cli.jobs",
+    "takedown.cli.worker",
 )
 
 
