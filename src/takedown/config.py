@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1, description="attempts before a job fails")
     job_backoff: int = Field(default=2, ge=0, description="retry wait in s, doubled per attempt")
     verify_concurrency: int = Field(default=2, ge=1, description="checks at once per host")
+    verify_host_interval: float = Field(
+        default=0.0, ge=0, description="seconds between requests to one host, all workers"
+    )
     verify_timeout: float = Field(default=10.0, gt=0, description="seconds per check request")
     verify_max_body: int = Field(default=65536, ge=1024, description="bytes read per answer")
     verify_vantage: str = Field(default="default", description="name of this vantage point")

@@ -37,4 +37,15 @@ class HostPace(Base):
     next_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-__all__ = ["HostPace", "JobError"]
+class HostLease(Base):
+    """One of a host's concurrent-request slots, taken by a worker until ``expires_at``."""
+
+    __tablename__ = "host_lease"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+__all__ = ["HostLease", "HostPace", "JobError"]

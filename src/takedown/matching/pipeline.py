@@ -14,6 +14,8 @@ from typing import Any
 from takedown.app import App
 
 CHUNK = 500
+# Queued chunks are smaller so that hashing spreads over every worker.
+QUEUED_CHUNK = 50
 
 
 def process_new_content(app: App, content_ids: Sequence[int]) -> dict[str, int]:
@@ -39,7 +41,8 @@ def process_new_content(app: App, content_ids: Sequence[int]) -> dict[str, int]:
 def submit_chunks(app: App, name: str, ids: Sequence[int], **extra: Any) -> int:
     """Submit ``name`` over ``ids`` in chunks; returns the number of submissions."""
     count = 0
-    for start in range(0, len(ids), CHUNK):
-        app.jobs.submit(name, content_ids=list(ids[start : start + CHUNK]), **extra)
+    size = QUEUED_CHUNK if app.queued else CHUNK
+    for start in range(0, len(ids), size):
+        app.jobs.submit(name, content_ids=list(ids[start : start + size]), **extra)
         count += 1
     return count

@@ -154,14 +154,18 @@ class Database:
     def __init__(self, url: str, *, migrate_on_open: bool | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        if migrate_on_open is None:
-            if self.engine.dialect.name == "sqlite":
-                if not schema_state(self.engine)["up_to_date"]:
-                    migrate(self.engine)
-            else:
-                check_schema(self.engine)
-        elif migrate_on_open:
-            migrate(self.engine)
+        try:
+            if migrate_on_open is None:
+                if self.engine.dialect.name == "sqlite":
+                    if not schema_state(self.engine)["up_to_date"]:
+                        migrate(self.engine)
+                else:
+                    check_schema(self.engine)
+            elif migrate_on_open:
+                migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

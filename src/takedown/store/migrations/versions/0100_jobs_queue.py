@@ -1,4 +1,4 @@
-"""jobs: content.matched_at, job errors, shared per-host pace
+"""jobs: content.matched_at, job errors, shared per-host leases and pace
 
 Revision ID: 0100
 Revises: 0065
@@ -43,9 +43,18 @@ def upgrade() -> None:
         sa.Column("next_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("host", name=op.f("pk_host_pace")),
     )
+    op.create_table(
+        "host_lease",
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("holder", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("host", "slot", name=op.f("pk_host_lease")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("host_lease")
     op.drop_table("host_pace")
     op.drop_index("ix_job_error_job", table_name="job_error")
     op.drop_table("job_error")
