@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         description="task runner: auto = queue (Procrastinate) on PostgreSQL, in-process on SQLite",
     )
     job_max_attempts: int = Field(default=5, ge=1, description="attempts before a job fails")
-    job_backoff: int = Field(default=2, ge=0, description="retry wait in s, doubled per attempt")
+    job_backoff: int = Field(default=2, ge=0, description="retry waits B, B**2, B**3... s")
     verify_concurrency: int = Field(default=2, ge=1, description="checks at once per host")
     verify_host_interval: float = Field(
         default=0.0, ge=0, description="seconds between requests to one host, all workers"

@@ -52,7 +52,7 @@ SINGLETONS = frozenset({"content.reprocess"})
 @dataclass(frozen=True)
 class QueueOptions:
     max_attempts: int = 5
-    backoff: int = 2  # seconds, doubled per attempt (Procrastinate's exponential_wait)
+    backoff: int = 2  # waits backoff**1, backoff**2, ... s (Procrastinate's exponential_wait)
 
 
 def queue_of(name: str) -> str:
@@ -111,7 +111,10 @@ def build(
     papp = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url))
     )
-    retry = RetryStrategy(max_attempts=opts.max_attempts, exponential_wait=opts.backoff)
+    # Procrastinate counts retries after the first run; ours counts every run.
+    retry: RetryStrategy | bool = False
+    if opts.max_attempts > 1:  # waits: backoff, backoff**2, backoff**3... seconds
+        retry = RetryStrategy(max_attempts=opts.max_attempts - 1, exponential_wait=opts.backoff)
     for name in sorted(registered()):
         papp.task(
             name=name,
