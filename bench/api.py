@@ -195,6 +195,8 @@ def over_http(
             "--no-access-log",
             "--workers",
             str(workers),
+            "--timeout-worker-healthcheck",
+            "300",
         ],
         env=env,
     )

@@ -69,6 +69,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, as_json: bool)
         port=port,
         workers=workers,
         log_level=level,
+        # a worker imports the whole application before answering the supervisor's health
+        # check; on a loaded machine that takes longer than uvicorn's 5 s default
+        timeout_worker_healthcheck=120,
     )
 
 
