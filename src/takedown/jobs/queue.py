@@ -182,11 +182,11 @@ class QueueRunner:
         lock = name if name in SINGLETONS else None
         if lock is None:
             return int(task.configure(connection=raw).defer(**arguments))
-        with conn.begin_nested():  # a duplicate must not abort the caller's transaction
-            try:
+        try:
+            with conn.begin_nested():  # a duplicate rolls back to here, not the caller's work
                 job_id = task.configure(connection=raw, queueing_lock=lock).defer(**arguments)
-            except AlreadyEnqueued:
-                return None
+        except AlreadyEnqueued:
+            return None
         return int(job_id)
 
 
