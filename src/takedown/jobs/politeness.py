@@ -77,13 +77,13 @@ class SharedHostGate:
         with self.engine.begin() as conn:
             conn.execute(_GIVE, {"host": host, "slot": slot, "holder": self.holder})
 
-    def _reserve(self, host: str) -> float:
-        """Seconds to wait before this request may start."""
+    def reserve(self, host: str) -> tuple[datetime, float]:
+        """The start this request is given (database time) and the seconds to wait for it."""
         with self.engine.begin() as conn:
             row = conn.execute(_PACE, {"host": host, "gap": self.interval}).one()
-        start: datetime = row.start_at
-        now: datetime = row.now
-        return max(0.0, (start.astimezone(UTC) - now.astimezone(UTC)).total_seconds())
+        start: datetime = row.start_at.astimezone(UTC)
+        now: datetime = row.now.astimezone(UTC)
+        return start, max(0.0, (start - now).total_seconds())
 
     @asynccontextmanager
     async def __call__(self, host: str) -> AsyncIterator[None]:
@@ -93,7 +93,8 @@ class SharedHostGate:
             slot = await asyncio.to_thread(self._take, host)
         try:
             if self.interval > 0:
-                await asyncio.sleep(await asyncio.to_thread(self._reserve, host))
+                _start, wait = await asyncio.to_thread(self.reserve, host)
+                await asyncio.sleep(wait)
             yield
         finally:
             await asyncio.to_thread(self._give, host, slot)
