@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup setup-dev demo test lint typecheck pytest services browser bench clean
+.PHONY: setup setup-dev demo test lint typecheck pytest services browser bench clean cluster
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,6 +27,14 @@ DEMO_ARGS ?=
 
 demo: setup
 	.venv/bin/takedown demo $(DEMO_ARGS)
+
+# Local multi-process start: API processes + workers on the local PostgreSQL (honcho, Procfile).
+CLUSTER_DB ?= postgresql+psycopg://postgres@127.0.0.1:5432/takedown_cluster
+WORKERS ?= 2
+cluster: setup-dev services
+	-psql "postgresql://postgres@127.0.0.1:5432/postgres" -qc "CREATE DATABASE takedown_cluster" 2>/dev/null
+	TAKEDOWN_DATABASE_URL=$(CLUSTER_DB) .venv/bin/takedown db upgrade
+	TAKEDOWN_DATABASE_URL=$(CLUSTER_DB) .venv/bin/honcho start -f Procfile -c api=1,worker=$(WORKERS)
 
 services:
 	bash scripts/services.sh

@@ -21,12 +21,21 @@ from sqlalchemy.engine import make_url
 
 from takedown.app import App
 from takedown.config import Settings
-from takedown.store.db import Database
+from takedown.store.db import Database, make_engine, migrate
 from takedown.store.schema import metadata
 
 LOCAL_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+# Feature tests run their tasks in-process on both backends; the tests of the job queue
+# (tests/jobs) choose the queue explicitly and start real workers.
+os.environ.setdefault("TAKEDOWN_JOBS", "inprocess")
+QUEUE_TABLES = (
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+)
 
 
 def _reachable(url: str) -> bool:
@@ -100,14 +109,16 @@ def postgres() -> Iterator[_Postgres]:
 @pytest.fixture(scope="session")
 def postgres_url(postgres: _Postgres) -> Iterator[str]:
     url = postgres.create_database()
-    Database(url).dispose()  # migrate once
+    engine = make_engine(url)
+    migrate(engine)  # schema changes are explicit (`takedown db upgrade`), never on open
+    engine.dispose()
     yield url
     postgres.drop_database(url)
 
 
 def _truncate(url: str) -> None:
     db = Database(url, migrate_on_open=False)
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata.sorted_tables)] + list(QUEUE_TABLES)
     with db.engine.begin() as conn:
         conn.execute(
             text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")

@@ -53,7 +53,19 @@ class App:
         from takedown.tasks import load
 
         load()
-        return self.runner if self.runner is not None else InProcessRunner(self)
+        if self.runner is not None:
+            return self.runner
+        if self.settings.queued:
+            from takedown.jobs.queue import QueueOptions, QueueRunner
+
+            options = QueueOptions(self.settings.job_max_attempts, self.settings.job_backoff)
+            return QueueRunner(self.db.engine, self.settings.resolved_database_url, options)
+        return InProcessRunner(self)
+
+    @property
+    def queued(self) -> bool:
+        """True when submitted tasks are enqueued for workers instead of run here."""
+        return not isinstance(self.jobs, InProcessRunner)
 
     def close(self) -> None:
         if "db" in self.__dict__:

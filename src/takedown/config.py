@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,7 +38,16 @@ class Settings(BaseSettings):
     referral_lease: float = Field(default=300.0, ge=0, description="resend a stuck send after")
     referral_skew: float = Field(default=300.0, gt=0, description="callback timestamp window")
     referral_outbox: Path | None = Field(default=None, description="file packages; DATA/outbox")
+    jobs: Literal["auto", "inprocess", "queue"] = Field(
+        default="auto",
+        description="task runner: auto = queue (Procrastinate) on PostgreSQL, in-process on SQLite",
+    )
+    job_max_attempts: int = Field(default=5, ge=1, description="attempts before a job fails")
+    job_backoff: int = Field(default=2, ge=0, description="retry waits B, B**2, B**3... s")
     verify_concurrency: int = Field(default=2, ge=1, description="checks at once per host")
+    verify_host_interval: float = Field(
+        default=0.0, ge=0, description="seconds between requests to one host, all workers"
+    )
     verify_timeout: float = Field(default=10.0, gt=0, description="seconds per check request")
     verify_max_body: int = Field(default=65536, ge=1024, description="bytes read per answer")
     verify_vantage: str = Field(default="default", description="name of this vantage point")
@@ -57,6 +67,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data / 'takedown.sqlite3').resolve()}"
+
+    @property
+    def queued(self) -> bool:
+        """Whether tasks run as queued jobs (for workers) rather than in this process."""
+        if self.jobs == "auto":
+            return self.resolved_database_url.startswith(("postgresql", "postgres:"))
+        return self.jobs == "queue"
 
     @property
     def resolved_blob_dir(self) -> Path:

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 
 def load() -> None:
+    import takedown.jobs.reprocess
     import takedown.matching.hashing
     import takedown.matching.matcher  # noqa: F401

@@ -20,6 +20,8 @@ CORE = [
     ("GET", "/api/v1/lookup", "lookup_hash_api_v1_lookup_get", "lookup", "200", "One_LookupOut_"),
     ("POST", "/api/v1/lookup", "lookup_hash_post_api_v1_lookup_post", "lookup", "200", "One_LookupOut_"),
     ("POST", "/api/v1/lookup/file", "lookup_file_api_v1_lookup_file_post", "lookup", "200", "One_FileLookupOut_"),
+    ("POST", "/api/v1/lookup/batch", "lookup_batch_api_v1_lookup_batch_post", "lookup", "200", "One_LookupBatchOut_"),
+    ("GET", "/api/v1/lookup/ready", "lookup_ready_api_v1_lookup_ready_get", "lookup", "200", "One_ReadyOut_"),
     ("GET", "/api/v1/banks", "list_banks_api_v1_banks_get", "read", "200", "Page_BankOut_"),
     ("POST", "/api/v1/banks", "create_bank_api_v1_banks_post", "banks:write", "201", "One_BankOut_"),
     ("GET", "/api/v1/banks/{name}", "get_bank_api_v1_banks__name__get", "read", "200", "One_BankOut_"),

@@ -17,7 +17,14 @@ from takedown.api.keycache import KeyCache
 from takedown.api.middleware import ActorAndHeaders
 from takedown.api.service import LookupService
 from takedown.app import App
-from takedown.web import complaint_pages, dashboard_pages, ops_pages, report_charts, views
+from takedown.web import (
+    complaint_pages,
+    dashboard_pages,
+    jobs_page,
+    ops_pages,
+    report_charts,
+    views,
+)
 
 STATIC = Path(views.__file__).parent / "static"
 
@@ -93,6 +100,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(complaint_pages.router)  # before /operations/{name:path}
     api.include_router(report_charts.router)  # before /reports/operation/{name:path}
     api.include_router(ops_pages.router)
+    api.include_router(jobs_page.router)  # /jobs
     api.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
     return api
 

@@ -6,6 +6,7 @@ from pathlib import Path as FsPath
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +28,35 @@ from takedown.matching.lookup import LookupFailed, LookupResult
 from takedown.store.models import Sighting
 
 router = APIRouter()
+#: hashes one batch request may carry (each with up to 16 variants, as ``POST /lookup``)
+BATCH_MAX = 1000
+
+
+Variants = Annotated[
+    list[Annotated[str, Field(max_length=8192)]], Field(min_length=1, max_length=16)
+]
+
+
+class LookupBatchIn(BaseModel):
+    signal_type: str = Field(max_length=64, pattern=SAFE, examples=["pdq"])
+    hashes: list[Variants] = Field(
+        min_length=1,
+        max_length=BATCH_MAX,
+        description="one list of variants per hash looked up (a single value: a list of one)",
+    )
+    banks: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=50)
+
+
+class LookupBatchOut(BaseModel):
+    results: list[LookupOut] = Field(description="one per hash, in the order sent")
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    loaded: bool
+    signals_behind: int | None = Field(description="signals stored since the index was built")
+    bank_changes_behind: int | None
+    checked_seconds_ago: float | None = None
 
 
 def lookups(request: Request) -> LookupService:
@@ -161,3 +191,26 @@ async def lookup_file(
     async with received(request, file) as path:
         out = await run_in_threadpool(hash_and_look, path)
     return One(data=out)
+
+
+def _batch(service: LookupService, viewer: Viewer, body: LookupBatchIn) -> One[LookupBatchOut]:
+    results = []
+    for values in body.hashes:
+        results.append(_by_hash(service, viewer, body.signal_type, values, body.banks).data)
+    return One(data=LookupBatchOut(results=results))
+
+
+@router.post(
+    "/lookup/batch", response_model=One[LookupBatchOut], tags=["lookup"], **scoped("lookup")
+)
+async def lookup_batch(request: Request, body: LookupBatchIn, who: Caller) -> One[LookupBatchOut]:
+    """Many hashes of one signal type in one request (up to 1,000): one answer per hash."""
+    return await run_in_threadpool(_batch, lookups(request), Viewer.of(who), body)
+
+
+@router.get("/lookup/ready", response_model=One[ReadyOut], tags=["lookup"], **scoped("lookup"))
+async def lookup_ready(request: Request, who: Caller) -> One[ReadyOut]:
+    """Whether this process's matching index is loaded, and how many stored signals and bank
+    changes it has not taken in yet (it catches up on the next lookup)."""
+    state = await run_in_threadpool(lookups(request).readiness)
+    return One(data=ReadyOut(**state))

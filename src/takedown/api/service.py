@@ -73,6 +73,23 @@ class LookupService:
                     self._token = token
             return self._matcher
 
+    def readiness(self) -> dict[str, Any]:
+        """Whether the kept indexes are loaded, and how far behind the store they are."""
+        with self._lock:
+            loaded, token, checked = self._matcher is not None, self._token, self._checked
+        change, signal = self._state()
+        out: dict[str, Any] = {
+            "loaded": loaded,
+            "signals_behind": None,
+            "bank_changes_behind": None,
+        }
+        if loaded and token is not None:
+            out["bank_changes_behind"] = max(0, change - token[0])
+            out["signals_behind"] = max(0, signal - token[1])
+            out["checked_seconds_ago"] = round(time.monotonic() - checked, 3)
+        out["ready"] = loaded
+        return out
+
     def banks(self) -> dict[str, BankMeta]:
         """Every bank by name, as of the kept indexes."""
         self.matcher()

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "takedown.cli.holds:complaint",
         "Complaints about removals (TCO Article 10): answer within two weeks; upheld reinstates.",
     ),
+    "db": ("takedown.cli.jobs:db", "The database schema: status and upgrade."),
     "demo": (
         "takedown.cli.demo:demo",
         "Generate a synthetic action day and an outlet takedown, and run them end to end.",
@@ -56,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": (
         "takedown.cli.evidence:ingest",
         "Import item lists, URL lists, Telegram exports, WARC files or folders.",
+    ),
+    "jobs": (
+        "takedown.cli.jobs:jobs",
+        "Queued, running, stalled and failed jobs, with counts per task.",
     ),
     "key": (
         "takedown.cli.serve:key",
@@ -90,6 +95,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "takedown.cli.reports:report",
         "Operation and transparency reports as HTML, PDF or JSON.",
     ),
+    "reprocess": (
+        "takedown.cli.jobs:reprocess",
+        "Finish content left unhashed or unmatched by a crash (queued on PostgreSQL).",
+    ),
     "respond": (
         "takedown.cli.referrals:respond_cmd",
         "Record an answer to a referral (e.g. an emailed one).",
@@ -111,6 +120,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": (
         "takedown.cli.verify:verify_cmd",
         "Check whether sighted URLs are still online and record the results.",
+    ),
+    "worker": (
+        "takedown.cli.worker:worker",
+        "Run queued jobs until stopped (SIGTERM/SIGINT finish the jobs in hand first).",
     ),
 }
 
@@ -207,8 +220,20 @@ def configure_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s:%(name)s:%(message)s", force=True)
 
 
+class _Main(LazyGroup):
+    """Turns a schema that is behind into a clear error (stderr, exit 1), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from takedown.store.db import SchemaError
+
+        try:
+            return super().invoke(ctx)
+        except SchemaError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=_Main,
     lazy=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

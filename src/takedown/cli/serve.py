@@ -22,25 +22,57 @@ def _state(ctx: click.Context) -> Any:
     return ctx.find_root().obj
 
 
+def asgi_app() -> Any:
+    """The API of one ``serve --workers N`` process (settings from the environment)."""
+    from takedown.api.app import create_app
+    from takedown.app import App
+    from takedown.config import Settings
+
+    return create_app(App(Settings()))
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port (each holds its own matching index).",
+)
 @json_option
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, as_json: bool) -> None:
-    """Run the HTTP API (/api/v1) and the web workspace in one process (uvicorn)."""
+def serve(ctx: click.Context, host: str, port: int, workers: int, as_json: bool) -> None:
+    """Run the HTTP API (/api/v1) and the web workspace (uvicorn)."""
+    import os
+
     import uvicorn
 
     from takedown.api.app import create_app
 
     app = _state(ctx).app
-    app.db  # noqa: B018 - open and migrate the store before the first request
-    api = create_app(app)
+    app.db  # noqa: B018 - open the store (refuses a schema that is behind) before serving
     if as_json:
         print_json({"url": f"http://{host}:{port}/", "api": f"http://{host}:{port}/api/v1/"})
     else:
         console.print(f"Takedown on http://{host}:{port}/  (API: /api/v1/openapi.json)")
-    uvicorn.run(api, host=host, port=port, log_level="warning" if as_json else "info")
+    level = "warning" if as_json else "info"
+    if workers == 1:
+        uvicorn.run(create_app(app), host=host, port=port, log_level=level)
+        return
+    os.environ["TAKEDOWN_DATA"] = str(app.settings.data)  # for the worker processes
+    uvicorn.run(
+        "takedown.cli.serve:asgi_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=level,
+        # a worker imports the whole application before answering the supervisor's health
+        # check; on a loaded machine that takes longer than uvicorn's 5 s default
+        timeout_worker_healthcheck=120,
+    )
 
 
 def _show_new(key: NewKey, as_json: bool) -> None:

@@ -82,15 +82,27 @@ def _message(exc: BaseException) -> str:
 class HashReport:
     hashed: int = 0
     signals: int = 0
+    skipped: int = 0  # already hashed (a retried or duplicated job)
     failed: dict[int, str] = field(default_factory=dict)
 
 
 def compute_signals(app: App, content_ids: Sequence[int]) -> HashReport:
+    """Hash the given content that is still pending; idempotent.
+
+    Each item commits on its own, and only if it is still ``pending`` when it commits, so a
+    retried or duplicated job never hashes an item twice into the store, and an item that a
+    killed run left pending is found again (``takedown reprocess``). An unexpected error in one
+    item is that item's error, never the whole chunk's.
+    """
     report = HashReport()
     with app.db.session() as session:
         rows = session.execute(
             select(Content.id, Content.sha256, Content.kind)
-            .where(Content.id.in_(list(content_ids)), Content.purged_at.is_(None))
+            .where(
+                Content.id.in_(list(content_ids)),
+                Content.purged_at.is_(None),
+                Content.signals_state == "pending",
+            )
             .order_by(Content.id)
         ).all()
     for content_id, sha256, kind in rows:
@@ -99,42 +111,58 @@ def compute_signals(app: App, content_ids: Sequence[int]) -> HashReport:
                 values, errors = hash_stream(stream, kind)
         except BlobError as exc:
             values, errors = [], {"blob": str(exc)}
-        signal_rows = [
-            {
-                "content_id": content_id,
-                "signal_type": v.signal_type,
-                "variant": v.variant,
-                "value": v.value,
-                "quality": v.quality,
-                "low_quality": v.low_quality,
-            }
-            for v in values
-        ]
-        message = "; ".join(f"{k}: {v}" for k, v in sorted(errors.items())) or None
-        with app.db.engine.begin() as conn:
-            insert_ignore(
-                conn, Signal.__table__, signal_rows, ["content_id", "signal_type", "variant"]
-            )
-            conn.execute(
-                update(Content)
-                .where(Content.id == content_id)
-                .values(
-                    signals_state="error" if errors and not values else "done",
-                    signals_error=message,
-                )
-            )
-            language = detected_language(values)
-            if language is not None:  # detected offline; what a reporter said is kept
-                conn.execute(
-                    update(Sighting)
-                    .where(Sighting.content_id == content_id, Sighting.language.is_(None))
-                    .values(language=language)
-                )
+        except Exception as exc:  # a hostile item must not fail its whole chunk for ever
+            values, errors = [], {"hashing": _message(exc)}
+        stored = _store_signals(app, content_id, values, errors)
+        if stored is None:
+            report.skipped += 1
+            continue
         report.hashed += 1
-        report.signals += len(signal_rows)
-        if message:
-            report.failed[content_id] = message
+        report.signals += stored
+        if errors:
+            report.failed[content_id] = _joined(errors)
     return report
+
+
+def _joined(errors: Mapping[str, str]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in sorted(errors.items()))
+
+
+def _store_signals(
+    app: App, content_id: int, values: Sequence[SignalValue], errors: Mapping[str, str]
+) -> int | None:
+    """Commit one item's signals; None when another run committed them first."""
+    signal_rows = [
+        {
+            "content_id": content_id,
+            "signal_type": v.signal_type,
+            "variant": v.variant,
+            "value": v.value,
+            "quality": v.quality,
+            "low_quality": v.low_quality,
+        }
+        for v in values
+    ]
+    with app.db.engine.begin() as conn:
+        claimed = conn.execute(
+            update(Content)
+            .where(Content.id == content_id, Content.signals_state == "pending")
+            .values(
+                signals_state="error" if errors and not values else "done",
+                signals_error=_joined(errors) or None,
+            )
+        ).rowcount
+        if not claimed:
+            return None
+        insert_ignore(conn, Signal.__table__, signal_rows, ["content_id", "signal_type", "variant"])
+        language = detected_language(values)
+        if language is not None:  # detected offline; what a reporter said is kept
+            conn.execute(
+                update(Sighting)
+                .where(Sighting.content_id == content_id, Sighting.language.is_(None))
+                .values(language=language)
+            )
+    return len(signal_rows)
 
 
 def detected_language(values: Sequence[SignalValue]) -> str | None:
@@ -148,5 +176,14 @@ def detected_language(values: Sequence[SignalValue]) -> str | None:
 
 @task("signals.compute")
 def compute_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-    result = compute_signals(app, [int(i) for i in args["content_ids"]])
-    return {"hashed": result.hashed, "signals": result.signals, "failed": len(result.failed)}
+    """Hash content; with ``then_match`` (queued runs) submit its matching afterwards."""
+    ids = [int(i) for i in args["content_ids"]]
+    result = compute_signals(app, ids)
+    if args.get("then_match"):
+        app.jobs.submit("match.contents", content_ids=ids)
+    return {
+        "hashed": result.hashed,
+        "signals": result.signals,
+        "failed": len(result.failed),
+        "skipped": result.skipped,
+    }

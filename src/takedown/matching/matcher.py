@@ -197,6 +197,9 @@ class Matcher:
                 any(h.other_content_id is not None and h.state != RELATED for h in hits)
             )
             self._cluster(session, content_id, hits, known)
+            session.execute(
+                update(Content).where(Content.id == content_id).values(matched_at=datetime.now(UTC))
+            )
         for kind, (sig_id, value) in primary.items():
             if kind in SECOND_STAGE_TYPES:
                 self.second.note_content(content_id, value, attached.get(kind))
@@ -466,5 +469,11 @@ def match_contents(
 
 @task("match.contents")
 def match_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-    report = match_contents(app, [int(i) for i in args["content_ids"]])
+    """Match content not matched yet (idempotent: a retried job skips what committed)."""
+    ids = [int(i) for i in args["content_ids"]]
+    with app.db.session() as session:
+        todo = session.scalars(
+            select(Content.id).where(Content.id.in_(ids), Content.matched_at.is_(None))
+        ).all()
+    report = match_contents(app, list(todo))
     return {"contents": report.contents, "known": report.known, "copies": report.copies}

@@ -1,4 +1,11 @@
-"""Engines, sessions and migrations for SQLite (embedded) and PostgreSQL (production)."""
+"""Engines, sessions and migrations for SQLite (embedded) and PostgreSQL (production).
+
+Schema changes run by command (``takedown db upgrade``), never as a side effect of opening a
+production database. The embedded default stays zero-step: a SQLite file that is new or
+behind is upgraded when it is opened (one user, one machine). A PostgreSQL database that is
+behind raises :class:`SchemaError`; ``upgrade`` holds an advisory lock so that several
+processes may run it at once.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# pg_advisory_lock key held while upgrading ("takedown" in ASCII, as a 64-bit integer).
+UPGRADE_LOCK = 0x74616B65646F776E
+# Tables that belong to the job queue (Procrastinate), not to our models and migrations.
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
+
+class SchemaError(Exception):
+    """The database schema is older (or newer) than this version of Takedown expects."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -33,9 +50,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
+    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``postgresql://`` (libpq style) spelled for SQLAlchemy's psycopg 3 driver."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """A PostgreSQL URL as libpq (psycopg, Procrastinate) reads it."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url.removeprefix(prefix)
+    return url
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -45,13 +75,68 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def expected_heads() -> set[str]:
+    """The revisions a database of this version of Takedown is at."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def current_heads(conn: Connection) -> set[str]:
+    return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def schema_state(engine: Engine) -> dict[str, Any]:
+    """Where the database stands: its revisions, the expected ones, and whether it is current."""
+    with engine.connect() as conn:
+        current = current_heads(conn)
+    expected = expected_heads()
+    return {
+        "current": sorted(current),
+        "expected": sorted(expected),
+        "up_to_date": current == expected,
+        "empty": not current,
+    }
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaError unless the database is at exactly this version's revisions."""
+    state = schema_state(engine)
+    if state["up_to_date"]:
+        return
+    if state["empty"]:
+        raise SchemaError(
+            "the database has no Takedown schema yet: run `takedown db upgrade` first"
+        )
+    raise SchemaError(
+        f"the database schema is at {', '.join(state['current'])} but this version of Takedown "
+        f"needs {', '.join(state['expected'])}: run `takedown db upgrade` (after stopping "
+        "older workers if the new version changes tables they use)"
+    )
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migrations (idempotent).
 
     Feature packages add their tables on their own branches of the revision tree, so the
-    upgrade goes to every head.
+    upgrade goes to every head. On PostgreSQL a session-level advisory lock makes concurrent
+    upgrades wait for each other (the second finds nothing left to do), and the job queue's
+    schema is applied too.
     """
-    command.upgrade(alembic_config(engine), "heads")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "heads")
+        return
+    with engine.connect() as lock_conn:
+        lock_conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+        lock_conn.commit()
+        try:
+            command.upgrade(alembic_config(engine), "heads")
+            from takedown.jobs.queue import apply_queue_schema
+
+            apply_queue_schema(engine)
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+            lock_conn.commit()
 
 
 def has_schema(engine: Engine) -> bool:
@@ -59,13 +144,28 @@ def has_schema(engine: Engine) -> bool:
 
 
 class Database:
-    """An engine plus a session factory; migrates on open."""
+    """An engine plus a session factory.
 
-    def __init__(self, url: str, *, migrate_on_open: bool = True) -> None:
+    ``migrate_on_open``: None (the default) upgrades a SQLite database that is new or behind
+    and only checks a PostgreSQL one (raising SchemaError when it is behind); True always
+    upgrades; False does neither.
+    """
+
+    def __init__(self, url: str, *, migrate_on_open: bool | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        if migrate_on_open:
-            migrate(self.engine)
+        try:
+            if migrate_on_open is None:
+                if self.engine.dialect.name == "sqlite":
+                    if not schema_state(self.engine)["up_to_date"]:
+                        migrate(self.engine)
+                else:
+                    check_schema(self.engine)
+            elif migrate_on_open:
+                migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -91,6 +91,9 @@ class Content(Base):
         String(16), default="pending", server_default="pending"
     )
     signals_error: Mapped[str | None] = mapped_column(Text)
+    # Set when matching of this content committed; NULL with signals done = still to match
+    # (what ``takedown reprocess`` finds after a crash).
+    matched_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class Sighting(Base):

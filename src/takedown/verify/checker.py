@@ -14,7 +14,8 @@ import fnmatch
 import secrets
 import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -44,6 +45,9 @@ class CheckerConfig:
     host_map_plain_http: bool = False
     soft404_probe: bool = True
     user_agent: str = "Takedown-verify/1"
+    # Limits shared by every worker (takedown.jobs.politeness): ``gate(host)`` is entered
+    # around each request, inside this process's own per-host semaphore.
+    host_gate: Callable[[str], AbstractAsyncContextManager[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ class Checker:
         )
         result: tuple[str, int | None, str, str | None] = ("unknown", None, "not run", None)
         for attempt in range(self.config.retries + 1):
-            async with lock:
+            gate = self.config.host_gate(host) if self.config.host_gate else nullcontext()
+            async with lock, gate:
                 result = await self._check_once(url, removed_patterns)
             outcome, status = result[0], result[1]
             transient = outcome == "unreachable" or (status is not None and status >= 500)

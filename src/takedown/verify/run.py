@@ -67,6 +67,17 @@ def check_and_record(
 ) -> list[Checked]:
     """Check every sighting's URL (per-host limits, SSRF guard) and record each result."""
     config = config or checker_config(app.settings)
+    if config.host_gate is None and app.db.dialect == "postgresql":
+        from dataclasses import replace
+
+        from takedown.jobs.politeness import SharedHostGate
+
+        gate = SharedHostGate(
+            app.db.engine,
+            concurrency=config.per_host_concurrency,
+            interval=app.settings.verify_host_interval,
+        )
+        config = replace(config, host_gate=gate)
     jobs: list[tuple[str, tuple[str, ...]]] = []
     for s in sightings:
         patterns: tuple[str, ...] = ()

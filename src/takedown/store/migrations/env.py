@@ -11,6 +11,11 @@ config = context.config
 target_metadata = metadata
 
 
+def _ours(name: str | None, type_: str, _parents: object) -> bool:
+    """Autogenerate leaves the job queue's tables (Procrastinate's own schema) alone."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if not isinstance(engine, Engine):
@@ -20,6 +25,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=_ours,
         )
         with context.begin_transaction():
             context.run_migrations()
