@@ -105,7 +105,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "takedown.cli.serve:serve",
-        "Run the HTTP API (/api/v1) and the web workspace in one process (uvicorn).",
+        "Run the HTTP API (/api/v1) and the web workspace (uvicorn).",
     ),
     "sightings": (
         "takedown.cli.matching:sightings_cmd",
@@ -224,7 +224,7 @@ class _Main(LazyGroup):
     """Turns a schema that is behind into a clear error (stderr, exit 1), not a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from takedown.store.db import SchemaError
+        from takedown.store.errors import SchemaError
 
         try:
             return super().invoke(ctx)

@@ -33,7 +33,8 @@ from procrastinate.schema import SchemaManager
 from sqlalchemy import Connection, Engine, insert, text
 
 from takedown.jobs import TaskError, registered, serialise
-from takedown.store.db import SchemaError, libpq_url
+from takedown.store.db import libpq_url
+from takedown.store.errors import SchemaError
 
 log = logging.getLogger(__name__)
 

@@ -21,15 +21,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from takedown.store.errors import SchemaError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 # pg_advisory_lock key held while upgrading ("takedown" in ASCII, as a 64-bit integer).
 UPGRADE_LOCK = 0x74616B65646F776E
 # Tables that belong to the job queue (Procrastinate), not to our models and migrations.
 QUEUE_TABLE_PREFIX = "procrastinate_"
-
-
-class SchemaError(Exception):
-    """The database schema is older (or newer) than this version of Takedown expects."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
