@@ -16,7 +16,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the per-backend settings Takedown relies on."""
+    """An engine with the per-backend settings Takedown relies on, and the boundary text
+    rule's guard (:mod:`takedown.store.text`) on both backends."""
+    from takedown.store import text
+
+    kwargs.setdefault("json_serializer", text.checked_json)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -32,10 +36,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        text.install(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    text.install(engine)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:
