@@ -36,6 +36,15 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+def printable(value: str) -> str:
+    """``value`` with NUL and lone surrogates written as escapes (for our own messages that
+    quote hostile input: a reason must never itself break the rule)."""
+    if text_problem(value) is None:
+        return value
+    out = value.replace("\x00", "\\x00")
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+
+
 def check_text(value: str, name: str = "text") -> str:
     """``value`` unchanged, or :class:`InvalidValue` naming the field and the reason."""
     problem = text_problem(value)
@@ -64,4 +73,12 @@ def check_value(value: Any, where: str = "value") -> None:
             check_value(item, where)
 
 
-__all__ = ["MAX_ID", "MAX_INT", "InvalidValue", "check_text", "check_value", "text_problem"]
+__all__ = [
+    "MAX_ID",
+    "MAX_INT",
+    "InvalidValue",
+    "check_text",
+    "check_value",
+    "printable",
+    "text_problem",
+]

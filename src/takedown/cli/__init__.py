@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -69,9 +70,35 @@ def _register() -> None:
     matching.bank.add_command(bank_files.bank_add)
     main.add_command(matching.bank)
     main.add_command(matching.sightings_cmd)
+    main.add_command(evidence.imports)
     for name in FEATURE_CLI_MODULES:
         for command in importlib.import_module(name).COMMANDS:
             main.add_command(command)
+    _with_actor(main)
+
+
+def _with_actor(group: click.Group) -> None:
+    """Every command runs acting as someone: its ``--actor``/``--by`` when given, else
+    ``cli:<login name>``, so no audit event a command causes lacks an actor."""
+    import functools
+
+    from takedown.cli.ops_common import actor as cli_actor
+    from takedown.store.audit import acting_as
+
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _with_actor(command)
+        elif command.callback is not None and not getattr(command.callback, "_actor", False):
+            inner = command.callback
+
+            @functools.wraps(inner)
+            def wrapped(*args: Any, _inner: Any = inner, **kwargs: Any) -> Any:
+                given = kwargs.get("actor") or kwargs.get("by")
+                with acting_as(given if isinstance(given, str) and given else cli_actor()):
+                    return _inner(*args, **kwargs)
+
+            wrapped._actor = True  # type: ignore[attr-defined]
+            command.callback = wrapped
 
 
 _register()
