@@ -25,22 +25,67 @@ def _state(ctx: click.Context) -> Any:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--trusted-proxies",
+    envvar="TAKEDOWN_TRUSTED_PROXIES",
+    help="Comma-separated addresses or networks of the TLS proxies whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed ('*' = any; default 127.0.0.1). Env TAKEDOWN_TRUSTED_PROXIES.",
+)
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=None,
+    envvar="TAKEDOWN_SECURE_COOKIES",
+    help="Always mark cookies Secure (TLS ends at a proxy). Env TAKEDOWN_SECURE_COOKIES.",
+)
 @json_option
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, as_json: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    trusted_proxies: str | None,
+    secure_cookies: bool | None,
+    as_json: bool,
+) -> None:
     """Run the HTTP API (/api/v1) and the web workspace in one process (uvicorn)."""
     import uvicorn
 
-    from takedown.api.app import create_app
-
     app = _state(ctx).app
-    app.db  # noqa: B018 - open and migrate the store before the first request
-    api = create_app(app)
+    config = serve_config(app, host, port, trusted_proxies, secure_cookies, as_json)
     if as_json:
         print_json({"url": f"http://{host}:{port}/", "api": f"http://{host}:{port}/api/v1/"})
     else:
         console.print(f"Takedown on http://{host}:{port}/  (API: /api/v1/openapi.json)")
-    uvicorn.run(api, host=host, port=port, log_level="warning" if as_json else "info")
+    uvicorn.Server(config).run()
+
+
+def serve_config(
+    app: Any,
+    host: str,
+    port: int,
+    trusted_proxies: str | None = None,
+    secure_cookies: bool | None = None,
+    quiet: bool = False,
+) -> Any:
+    """The uvicorn configuration of ``serve``: proxy headers believed only from the trusted
+    proxies (uvicorn's own default would be 127.0.0.1 or $FORWARDED_ALLOW_IPS)."""
+    import uvicorn
+
+    from takedown.api.app import create_app
+
+    if trusted_proxies is not None:
+        app.settings.trusted_proxies = trusted_proxies
+    if secure_cookies is not None:
+        app.settings.secure_cookies = secure_cookies
+    app.db  # noqa: B018 - open and migrate the store before the first request
+    return uvicorn.Config(
+        create_app(app),
+        host=host,
+        port=port,
+        log_level="warning" if quiet else "info",
+        proxy_headers=True,
+        forwarded_allow_ips=app.settings.trusted_proxies,
+    )
 
 
 def _show_new(key: NewKey, as_json: bool) -> None:

@@ -82,6 +82,12 @@ def _app(request: Request) -> App:
     return app
 
 
+def _secure(request: Request) -> bool:
+    """Cookies are Secure when the request came over TLS (as uvicorn sees it, believing the
+    trusted proxies' X-Forwarded-Proto) or when ``serve --secure-cookies`` says so."""
+    return request.url.scheme == "https" or _app(request).settings.secure_cookies
+
+
 def web_user(request: Request) -> WebUser:
     token = request.cookies.get(COOKIE)
     looked_up = request.scope.get("state", {}).get(SESSION_USER)  # by the middleware
@@ -141,7 +147,7 @@ def login_form(request: Request, error: str | None = None) -> HTMLResponse:
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/login",
     )
     return response
@@ -178,7 +184,7 @@ def login(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/",
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login")
