@@ -18,6 +18,7 @@ from takedown.api.extensions import mount_extensions
 from takedown.api.keycache import KeyCache
 from takedown.api.middleware import ActorAndHeaders
 from takedown.api.service import LookupService
+from takedown.api.uploads import HashSlots
 from takedown.app import App
 from takedown.boundary import InvalidValue
 from takedown.web import complaint_pages, dashboard_pages, ops_pages, report_charts, views
@@ -50,11 +51,16 @@ def create_app(app: App) -> FastAPI:
     )
     api.state.takedown = app
     api.state.lookups = LookupService(app)
-    api.state.keys = KeyCache.of(app.db)  # verified API keys, in memory for a short while
+    api.state.keys = KeyCache.of(app.db)
+    api.state.hash_slots = HashSlots(
+        app.settings.hash_concurrency
+    )  # uploads and file lookups  # verified API keys, in memory for a short while
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return _error(exc.status_code, exc.code, str(exc.detail))
+        response = _error(exc.status_code, exc.code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
