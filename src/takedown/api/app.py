@@ -51,10 +51,8 @@ def create_app(app: App) -> FastAPI:
     )
     api.state.takedown = app
     api.state.lookups = LookupService(app)
-    api.state.keys = KeyCache.of(app.db)
-    api.state.hash_slots = HashSlots(
-        app.settings.hash_concurrency
-    )  # uploads and file lookups  # verified API keys, in memory for a short while
+    api.state.keys = KeyCache.of(app.db)  # verified API keys, in memory for a short while
+    api.state.hash_slots = HashSlots(app.settings.hash_concurrency)  # uploads, file lookups
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
