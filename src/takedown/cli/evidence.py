@@ -76,7 +76,11 @@ def ingest(
     channel: str | None,
     as_json: bool,
 ) -> None:
-    """Import item lists, URL lists, Telegram exports, WARC files or folders."""
+    """Import item lists, URL lists, Telegram exports, WARC files or folders.
+
+    Exit status: 0 every record stored (or already there); 3 partial: some records were
+    rejected (listed, and kept in quarantine); 1 a source could not be read or the import failed.
+    """
     ingestor = Ingestor(obj.app)
     options = {"channel": channel} if channel else {}
     reports: list[ImportReport] = []
