@@ -71,6 +71,9 @@ def _fuzz(
     )
     @given(case=operation.as_strategy())
     def check(case: schemathesis.Case) -> None:
+        for header in list(case.headers or {}):  # generated credentials would only earn 401s
+            if header.lower() in ("authorization", "x-api-key"):
+                del case.headers[header]
         try:
             response = case.call(headers={"X-API-Key": key})
             status = response.status_code
