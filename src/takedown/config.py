@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     verify_host_map_plain_http: bool = Field(
         default=False, description="demo: reach mapped hosts over plain HTTP"
     )
+    secure_cookies: bool = Field(
+        default=False, description="always mark cookies Secure (TLS ends at a proxy)"
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="addresses whose X-Forwarded-For/-Proto are believed ('*' = any)",
+    )
+    hash_concurrency: int = Field(
+        default=2, ge=1, le=64, description="file hashing requests at once (lookup, uploads)"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -38,7 +38,9 @@ def test_ingest_then_bank_then_match_end_to_end(tmp_path: Path) -> None:
         "not a url at all,2026-04-26T10:00:00Z,ana,en,\n",
         encoding="utf-8",
     )
-    report = json.loads(run(tmp_path, "ingest", str(tmp_path / "list.csv"), "--json").stdout)
+    ingested = run(tmp_path, "ingest", str(tmp_path / "list.csv"), "--json", ok=False)
+    assert ingested.returncode == 3  # partial: one row rejected
+    report = json.loads(ingested.stdout)
     (imp,) = report["imports"]
     assert (imp["created"], imp["rejected_count"]) == (1, 1)
     assert imp["matching"]["hashed"] == 1

@@ -308,3 +308,25 @@ def test_text_over_the_limit_is_rejected_but_the_message_url_is_kept(tmp_path: P
     assert record.url == "https://t.me/c/5/1"
     assert record.text is None
     assert record.notes == "text over the size limit not kept"
+
+
+def test_one_huge_number_rejects_its_message_not_the_export(tmp_path: Path) -> None:
+    """Issue #20: a 100,000-digit number (valid JSON; over Python's int-from-str limit) made
+    the whole export unreadable."""
+    messages = [
+        message(1, text="first"),
+        message(2, text="huge", forwarded_from_id=12345),
+        message(3, text="third"),
+    ]
+    folder = export(
+        tmp_path, {"name": "c", "type": "public_channel", "id": 5, "messages": messages}
+    )
+    raw = (folder / "result.json").read_text(encoding="utf-8")
+    (folder / "result.json").write_text(raw.replace("12345", "9" * 100_000), encoding="utf-8")
+    items = TelegramImporter().parse(folder, Limits(), {"channel": "synthetic"})
+    kinds = [(type(i).__name__, i.ref) for i in items]
+    assert kinds == [
+        ("Record", "message 1"),
+        ("Rejection", "message 2"),
+        ("Record", "message 3"),
+    ]

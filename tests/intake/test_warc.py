@@ -127,3 +127,18 @@ def test_sniff_recognises_warc_by_content(tmp_path: Path) -> None:
     other = tmp_path / "other.bin"
     other.write_bytes(b"\x1f\x8bnot really")
     assert not WarcImporter().sniff(other)
+
+
+def test_a_last_record_cut_anywhere_in_its_headers_is_a_rejection(tmp_path: Path) -> None:
+    """Issue #20: a WARC whose last record was cut inside its header block lost that record
+    without a word (warcio takes the partial header block for the end of the file)."""
+    data = warc_bytes([b"a" * 3000, b"b" * 3000], gzip=False)
+    name = "crawl.warc"  # a cut gzip member is caught by the gzip check (test above)
+    whole = parse(tmp_path, data, name)
+    assert [type(i) for i in whole] == [Record, Record, Record]
+    last = data.rindex(b"WARC/1.0\r\n")
+    for cut in range(last + 1, data.index(b"\r\n\r\n", last) + 2):
+        items = parse(tmp_path, data[:cut], name)
+        rejected = [i for i in items if isinstance(i, Rejection)]
+        assert len(items) == 3 and len(rejected) == 1, (cut, items)
+        assert rejected[0].ref == "record 3"

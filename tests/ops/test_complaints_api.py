@@ -75,6 +75,11 @@ def test_recording_is_refused_without_scope_zone_or_sighting(
         "Alpha", "POST", COMPLAINTS, json={**body, "received_at": "2026-11-02T09:30"}
     )
     assert naive.status_code == 400 and "time zone" in naive.text
+    # issue #20: a received_at of 0 was accepted as a complaint of 1970
+    for implausible in (0, "1970-01-01T00:00:00Z", "1999-12-31T23:59:59Z", "2999-01-01T00:00Z"):
+        refused = world.call("Alpha", "POST", COMPLAINTS, json={**body, "received_at": implausible})
+        assert refused.status_code == 400, (implausible, refused.text)
+        assert "plausible" in refused.text or "future" in refused.text
     blank = world.call("Alpha", "POST", COMPLAINTS, json={**body, "grounds": "  "})
     assert blank.status_code == 400
     missing = world.call("Alpha", "POST", COMPLAINTS, json={**body, "sighting_id": 999999})

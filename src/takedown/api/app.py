@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from takedown.api import v1
 from takedown.api.common import ApiError, BodyLimit
@@ -16,7 +18,9 @@ from takedown.api.extensions import mount_extensions
 from takedown.api.keycache import KeyCache
 from takedown.api.middleware import ActorAndHeaders
 from takedown.api.service import LookupService
+from takedown.api.uploads import HashSlots
 from takedown.app import App
+from takedown.boundary import InvalidValue
 from takedown.web import (
     complaint_pages,
     dashboard_pages,
@@ -55,10 +59,13 @@ def create_app(app: App) -> FastAPI:
     api.state.takedown = app
     api.state.lookups = LookupService(app)
     api.state.keys = KeyCache.of(app.db)  # verified API keys, in memory for a short while
+    api.state.hash_slots = HashSlots(app.settings.hash_concurrency)  # uploads, file lookups
 
     @api.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return _error(exc.status_code, exc.code, str(exc.detail))
+        response = _error(exc.status_code, exc.code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -76,6 +83,20 @@ def create_app(app: App) -> FastAPI:
         if _is_api(request):
             return _error(422, "invalid_request", problems[:2000] or "invalid request")
         return HTMLResponse("invalid request", status_code=400)
+
+    @api.exception_handler(InvalidValue)
+    async def invalid_value(request: Request, exc: InvalidValue) -> Response:
+        # the boundary text rule (docs/security.md): the same answer on both backends
+        if _is_api(request):
+            return _error(422, "invalid_request", str(exc)[:2000])
+        return HTMLResponse("invalid request: " + escape(str(exc)[:500]), status_code=400)
+
+    @api.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: DataError) -> Response:
+        # e.g. PostgreSQL's "integer out of range" for an id a face did not bound
+        if _is_api(request):
+            return _error(422, "invalid_request", "a value is out of range for the store")
+        return HTMLResponse("invalid request: a value is out of range", status_code=400)
 
     @api.exception_handler(views.LoginRequired)
     async def login_required(request: Request, exc: views.LoginRequired) -> Response:

@@ -33,8 +33,10 @@ class ErrorResponse(BaseModel):
 class ApiError(HTTPException):
     """An error with a stable machine code, rendered as ``{"error": {"code", "message"}}``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status_code=status, detail=message)
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code=status, detail=message, headers=headers)
         self.code = code
 
 
@@ -47,6 +49,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "No such resource."),
         (413, "Upload over the size limit."),
         (422, "The request does not match the schema."),
+        (503, "Busy: every file-hashing slot is taken (see Retry-After)."),
     )
 }
 

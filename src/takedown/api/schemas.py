@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from takedown.boundary import InvalidValue, check_value
 
 T = TypeVar("T")
 
@@ -19,6 +21,20 @@ Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=200, description="from next_cursor")]
 Text200 = Annotated[str | None, Query(max_length=200, pattern=SAFE)]
 BankName = Annotated[str, Path(min_length=1, max_length=200, pattern=SAFE)]
+
+
+class CheckedIn(BaseModel):
+    """Base of every request body: the boundary text rule (no NUL, no lone surrogate; see
+    docs/security.md "Input rules") on every field, so a refusal is a 422 like any other."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _boundary_rule(cls, value: Any, info: ValidationInfo) -> Any:
+        try:
+            check_value(value, str(info.field_name))
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class Page(BaseModel, Generic[T]):
@@ -124,7 +140,7 @@ class FileLookupOut(BaseModel):
     )
 
 
-class LookupIn(BaseModel):
+class LookupIn(CheckedIn):
     signal_type: str = Field(max_length=64, pattern=SAFE, examples=["pdq"])
     values: list[Annotated[str, Field(max_length=8192)]] = Field(min_length=1, max_length=16)
     banks: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=50)
@@ -144,7 +160,7 @@ class BankOut(BaseModel):
     created_at: datetime
 
 
-class BankIn(BaseModel):
+class BankIn(CheckedIn):
     name: str = Field(min_length=1, max_length=200, pattern=SAFE)
     description: str | None = Field(default=None, max_length=10_000)
     allow_list: bool = False
@@ -165,14 +181,14 @@ class EntryOut(BaseModel):
     match_count: int
 
 
-class EntryIn(BaseModel):
+class EntryIn(CheckedIn):
     signal_type: str = Field(max_length=64)
     value: str = Field(max_length=8192)
     external_id: str | None = Field(default=None, max_length=200)
     labels: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
 
 
-class EntriesIn(BaseModel):
+class EntriesIn(CheckedIn):
     entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
 
 
@@ -202,7 +218,7 @@ class ClusterDetail(ClusterOut):
     timeline: list[SightingOut]
 
 
-class SubmitIn(BaseModel):
+class SubmitIn(CheckedIn):
     url: str | None = Field(default=None, max_length=8192)
     text: str | None = Field(default=None, max_length=1_000_000)
     seen_at: datetime | None = None

@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "takedown.cli.holds:hold",
         'Deconfliction holds: "do not refer" on URLs, domains, signals or labels.',
     ),
+    "imports": (
+        "takedown.cli.evidence:imports",
+        "Import runs: find the ones a killed process left running.",
+    ),
     "infra": (
         "takedown.cli.infra:infra",
         "Infrastructure map: import resolution data, plan takedowns, watch for comebacks.",
@@ -221,7 +225,14 @@ def configure_logging(verbose: int) -> None:
 
 
 class _Main(LazyGroup):
-    """Turns a schema that is behind into a clear error (stderr, exit 1), not a traceback."""
+    """Turns a schema that is behind into a clear error (stderr, exit 1), not a traceback, and
+    makes every command it loads act as someone (see :func:`_with_actor`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _with_actor(command)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         from takedown.store.errors import SchemaError
@@ -230,6 +241,32 @@ class _Main(LazyGroup):
             return super().invoke(ctx)
         except SchemaError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+def _with_actor(command: click.Command) -> None:
+    """Every command runs acting as someone: its ``--actor``/``--by`` when given, else
+    ``cli:<login name>``, so no audit event a command causes lacks an actor."""
+    import functools
+
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_actor(sub)
+        return
+    if command.callback is None or getattr(command.callback, "_actor", False):
+        return
+    inner = command.callback
+
+    @functools.wraps(inner)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from takedown.cli.ops_common import actor as cli_actor
+        from takedown.store.audit import acting_as
+
+        given = kwargs.get("actor") or kwargs.get("by")
+        with acting_as(given if isinstance(given, str) and given else cli_actor()):
+            return inner(*args, **kwargs)
+
+    wrapped._actor = True  # type: ignore[attr-defined]
+    command.callback = wrapped
 
 
 @click.group(

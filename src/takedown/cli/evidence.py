@@ -92,7 +92,11 @@ def ingest(
     channel: str | None,
     as_json: bool,
 ) -> None:
-    """Import item lists, URL lists, Telegram exports, WARC files or folders."""
+    """Import item lists, URL lists, Telegram exports, WARC files or folders.
+
+    Exit status: 0 every record stored (or already there); 3 partial: some records were
+    rejected (listed, and kept in quarantine); 1 a source could not be read or the import failed.
+    """
     if operation is not None:
         _known_operation(obj.app, operation)
     ingestor = Ingestor(obj.app)
@@ -138,6 +142,43 @@ def ingest(
                 )
     if any(not r.ok for r in reports):
         raise SystemExit(1)
+    if any(r.rejected for r in reports):
+        raise SystemExit(PARTIAL)
+
+
+#: ``takedown ingest`` exit status when every source was read but some records were rejected
+#: (0: all good; 1: a source could not be read or the import failed; 3: partial).
+PARTIAL = 3
+
+
+@click.group()
+def imports() -> None:
+    """Import runs: find the ones a killed process left running."""
+
+
+@imports.command("recover")
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.FloatRange(min=0),
+    help="Also mark runs of other hosts started more than this many hours ago.",
+)
+@json_option
+@click.pass_obj
+def imports_recover(obj: Any, hours: float | None, as_json: bool) -> None:
+    """Mark imports left "running" by a killed process as "interrupted".
+
+    Runs of this host whose process is gone are found by every ingest too; their committed
+    batches stay (each batch is one transaction)."""
+    from datetime import timedelta
+
+    from takedown.evidence.ingest import recover_interrupted
+
+    marked = recover_interrupted(obj.app, None if hours is None else timedelta(hours=hours))
+    if as_json:
+        print_json({"interrupted": marked})
+    else:
+        console.print(f"{len(marked)} import(s) marked interrupted: {marked}")
 
 
 @click.command()

@@ -41,37 +41,88 @@ def asgi_app() -> Any:
     type=click.IntRange(1, 64),
     help="Processes sharing the port (each holds its own matching index).",
 )
+@click.option(
+    "--trusted-proxies",
+    envvar="TAKEDOWN_TRUSTED_PROXIES",
+    help="Comma-separated addresses or networks of the TLS proxies whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed ('*' = any; default 127.0.0.1). Env TAKEDOWN_TRUSTED_PROXIES.",
+)
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=None,
+    envvar="TAKEDOWN_SECURE_COOKIES",
+    help="Always mark cookies Secure (TLS ends at a proxy). Env TAKEDOWN_SECURE_COOKIES.",
+)
 @json_option
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, as_json: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    trusted_proxies: str | None,
+    secure_cookies: bool | None,
+    as_json: bool,
+) -> None:
     """Run the HTTP API (/api/v1) and the web workspace (uvicorn)."""
     import os
 
     import uvicorn
 
-    from takedown.api.app import create_app
-
     app = _state(ctx).app
-    app.db  # noqa: B018 - open the store (refuses a schema that is behind) before serving
+    config = serve_config(app, host, port, trusted_proxies, secure_cookies, as_json)
     if as_json:
         print_json({"url": f"http://{host}:{port}/", "api": f"http://{host}:{port}/api/v1/"})
     else:
         console.print(f"Takedown on http://{host}:{port}/  (API: /api/v1/openapi.json)")
-    level = "warning" if as_json else "info"
     if workers == 1:
-        uvicorn.run(create_app(app), host=host, port=port, log_level=level)
+        uvicorn.Server(config).run()
         return
-    os.environ["TAKEDOWN_DATA"] = str(app.settings.data)  # for the worker processes
+    # the worker processes build their settings from the environment
+    os.environ["TAKEDOWN_DATA"] = str(app.settings.data)
+    os.environ["TAKEDOWN_TRUSTED_PROXIES"] = app.settings.trusted_proxies
+    os.environ["TAKEDOWN_SECURE_COOKIES"] = "1" if app.settings.secure_cookies else "0"
     uvicorn.run(
         "takedown.cli.serve:asgi_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level=level,
+        log_level="warning" if as_json else "info",
+        proxy_headers=True,
+        forwarded_allow_ips=app.settings.trusted_proxies,
         # a worker imports the whole application before answering the supervisor's health
         # check; on a loaded machine that takes longer than uvicorn's 5 s default
         timeout_worker_healthcheck=120,
+    )
+
+
+def serve_config(
+    app: Any,
+    host: str,
+    port: int,
+    trusted_proxies: str | None = None,
+    secure_cookies: bool | None = None,
+    quiet: bool = False,
+) -> Any:
+    """The uvicorn configuration of ``serve``: proxy headers believed only from the trusted
+    proxies (uvicorn's own default would be 127.0.0.1 or $FORWARDED_ALLOW_IPS)."""
+    import uvicorn
+
+    from takedown.api.app import create_app
+
+    if trusted_proxies is not None:
+        app.settings.trusted_proxies = trusted_proxies
+    if secure_cookies is not None:
+        app.settings.secure_cookies = secure_cookies
+    app.db  # noqa: B018 - open the store (refuses a schema that is behind) before serving
+    return uvicorn.Config(
+        create_app(app),
+        host=host,
+        port=port,
+        log_level="warning" if quiet else "info",
+        proxy_headers=True,
+        forwarded_allow_ips=app.settings.trusted_proxies,
     )
 
 

@@ -8,15 +8,18 @@ what was already there and what was rejected (with the reason for each rejection
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from takedown.app import App
+from takedown.boundary import InvalidValue, check_value, printable
 from takedown.evidence.quarantine import Quarantine
 from takedown.intake.base import detect_format
 from takedown.intake.inspect import check_image, decode_text, inspect_content
@@ -135,15 +138,24 @@ class Ingestor:
         available = importers()
         if fmt not in available:
             raise IntakeError(f"unknown format {fmt!r}; known: {', '.join(sorted(available))}")
+        try:
+            check_value([reporter, operation, *(options or {}).values()], "reporter/operation")
+        except InvalidValue as exc:
+            raise IntakeError(str(exc)) from None
         if operation:
             self._refuse_closed(operation)
+        recover_interrupted(self.app)
         run_id = self._start_run(source, fmt, reporter, operation)
         report = ImportReport(import_id=run_id, source=str(source), format=fmt)
-        items = available[fmt].parse(source, self.app.limits, dict(options or {}))
         try:
+            items = available[fmt].parse(source, self.app.limits, dict(options or {}))
             self._consume(items, report, reporter, operation, progress)
         except IntakeError as exc:
             report.error = str(exc)
+        except BaseException as exc:  # never leave the run "running" (a bug, Ctrl-C...)
+            report.error = f"interrupted by {type(exc).__name__}"
+            self._finish_run(report)
+            raise
         self._finish_run(report)
         self._mark_reuploads(run_id)
         return report
@@ -221,6 +233,16 @@ class Ingestor:
         reporter: str | None,
         operation: str | None,
     ) -> None:
+        try:  # the boundary text rule: this record alone is refused, the batch goes on
+            check_value(
+                [record.url, record.reporter, record.language, record.notes, record.text],
+                "a field",
+            )
+            check_value(dict(record.extra), "an extra field")
+            if record.content is not None:
+                check_value(record.content.name, "the file name")
+        except InvalidValue as exc:
+            raise Rejected(f"{printable(record.ref)}: {exc}") from None
         canon = self._canon(record.url) if record.url else None
         stored: list[_StoredContent] = []
         if record.content is not None:
@@ -319,7 +341,7 @@ class Ingestor:
         if raw:
             seq = len(report.rejected) + 1
             path = str(self.quarantine.put(report.import_id, seq, ref, reason, raw))
-        item = RejectedItem(ref=ref, reason=reason, quarantined=path)
+        item = RejectedItem(ref=printable(ref), reason=printable(reason), quarantined=path)
         report.rejected.append(item)
         return item
 
@@ -416,6 +438,7 @@ class Ingestor:
                 source=str(source),
                 source_sha256=_file_sha256(source),
                 format=fmt,
+                worker=WORKER,
                 submitted_by=reporter,
                 operation=operation,
             )
@@ -430,10 +453,65 @@ class Ingestor:
                 .where(ImportRun.id == report.import_id)
                 .values(
                     finished_at=datetime.now(UTC),
-                    status="failed" if report.error else "done",
+                    status=_status(report),
                     created=report.created,
                     duplicates=report.duplicates,
                     rejected=len(report.rejected),
                     contents_created=report.contents_created,
                 )
             )
+
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"[:120]
+INTERRUPTED = "interrupted"
+
+
+def _status(report: ImportReport) -> str:
+    if report.error is None:
+        return "done"
+    return INTERRUPTED if report.error.startswith("interrupted by") else "failed"
+
+
+def _gone(worker: str | None) -> bool:
+    """True if ``worker`` ("host:pid") ran on this host and its process no longer exists."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
+
+
+def recover_interrupted(app: App, older_than: timedelta | None = None) -> list[int]:
+    """Mark imports left ``running`` by a killed process as ``interrupted`` (their committed
+    batches stay; nothing half-written exists, each batch being one transaction).
+
+    Runs on this host whose process is gone are found at the start of every import; ``older_than``
+    (the ``takedown imports recover`` command) also takes runs of other hosts and of versions
+    that did not record their process, started longer ago than that.
+    """
+    now = datetime.now(UTC)
+    with app.db.session() as session:
+        running = session.execute(
+            select(ImportRun.id, ImportRun.worker, ImportRun.started_at).where(
+                ImportRun.status == "running"
+            )
+        ).all()
+        stale = []
+        for run_id, worker, started in running:
+            started = started if started.tzinfo else started.replace(tzinfo=UTC)
+            if _gone(worker) or (older_than is not None and now - started > older_than):
+                stale.append(run_id)
+        if stale:
+            session.execute(
+                update(ImportRun)
+                .where(ImportRun.id.in_(stale), ImportRun.status == "running")
+                .values(status=INTERRUPTED, finished_at=now)
+            )
+    return stale

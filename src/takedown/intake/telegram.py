@@ -54,7 +54,7 @@ def _load(folder: Path, limits: Limits) -> dict[str, Any]:
     try:
         regular_file_size(result, "result.json", limits.max_file_bytes)
         with result.open("rb") as handle:
-            data = json.load(handle)
+            data = json.load(handle, parse_int=_int_or_huge)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IntakeError(f"result.json is not valid JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:
@@ -116,7 +116,43 @@ def _chat_items(
         if message.get("type", "message") != "message":
             continue
         ref = f"{prefix}message {message['id']}"
+        huge = _huge_inside(message)
+        if huge is not None:
+            yield Rejection(
+                ref,
+                f"{ref}: holds a number of {len(huge)} digits (over {_MAX_DIGITS})",
+                raw_head(huge.encode()),
+            )
+            continue
         yield from _message_items(message, ref, f"{base}/{message['id']}", root, limits, name)
+
+
+#: Python refuses to turn more digits than this into an int (sys.int_info); JSON allows any.
+_MAX_DIGITS = 4300
+
+
+class HugeNumber(str):
+    """A JSON number too long to be an int: kept as its digits, so only the message that holds
+    it is rejected, not the whole export (one 100,000-digit number made it unreadable)."""
+
+
+def _int_or_huge(digits: str) -> int | HugeNumber:
+    if len(digits.lstrip("-")) > _MAX_DIGITS:
+        return HugeNumber(digits)
+    return int(digits)
+
+
+def _huge_inside(value: object, depth: int = 0) -> HugeNumber | None:
+    if isinstance(value, HugeNumber):
+        return value
+    if depth > 64:
+        return None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        found = _huge_inside(item, depth + 1)
+        if found is not None:
+            return found
+    return None
 
 
 def _is_int(value: object) -> bool:

@@ -78,7 +78,8 @@ def _records(stream: BinaryIO, label: str, limits: Limits) -> Iterator[Item]:
         if too_many(number, limits.max_records):
             yield Rejection("source", f"over the limit of {limits.max_records} records")
             return
-        if record.length is None:
+        declared = str(record.rec_headers.get_header("Content-Length") or "").strip()
+        if record.length is None or not declared.isdigit():
             yield Rejection(
                 f"record {number}",
                 f"record {number}: WARC headers are incomplete (no Content-Length); "
@@ -90,6 +91,25 @@ def _records(stream: BinaryIO, label: str, limits: Limits) -> Iterator[Item]:
         if number == 0:
             raise IntakeError(f"{label!r} is not a readable WARC file: gzip stream is truncated")
         yield _unreadable(number, "the gzip stream is truncated")
+    elif _left_over(stream, archive):
+        # warcio takes a record cut inside its header block for the end of the file
+        if number == 0:
+            raise IntakeError(f"{label!r} is not a readable WARC file: the first record is cut")
+        yield Rejection(
+            f"record {number + 1}",
+            f"record {number + 1}: truncated inside its WARC headers (the file ends there)",
+        )
+
+
+def _left_over(stream: BinaryIO, archive: Any) -> bool:
+    """True if bytes other than blank lines follow the last record warcio returned."""
+    try:
+        end = int(archive.offset)
+        stream.seek(end)
+        rest = stream.read(65536)
+    except (OSError, ValueError, TypeError):
+        return False
+    return bool(rest.strip(b"\r\n \t"))
 
 
 def _unreadable(number: int, why: str) -> Rejection:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, get_app, scoped
 from takedown.api.models import ApiAgency
+from takedown.api.schemas import CheckedIn
 from takedown.api.v1 import SAFE, Id, One, Page
 from takedown.ops.agencies import OpsError
 from takedown.ops.models import OpsHold, OpsOperation, OpsOperationAgency
@@ -64,7 +65,7 @@ class OperationOut(BaseModel):
     final_digest: str | None = Field(description="SHA-256 of the frozen board, once closed")
 
 
-class OperationIn(BaseModel):
+class OperationIn(CheckedIn):
     name: str = Field(min_length=1, max_length=200, pattern=SAFE)
     starts_at: datetime = Field(description="with a time zone")
     ends_at: datetime = Field(description="with a time zone; at most 31 days after the start")
@@ -77,7 +78,7 @@ class OperationIn(BaseModel):
     labels: list[str] = Field(default_factory=list, max_length=1000)
 
 
-class JoinIn(BaseModel):
+class JoinIn(CheckedIn):
     agency: str = Field(min_length=1, max_length=200, pattern=SAFE)
 
 
@@ -97,7 +98,7 @@ class HoldOut(BaseModel):
     lifted_by: str | None
 
 
-class HoldIn(BaseModel):
+class HoldIn(CheckedIn):
     kind: str = Field(pattern=r"^(url|domain|signal|label)$")
     value: str = Field(min_length=1, max_length=4000)
     reason: str = Field(min_length=1, max_length=4000, description="shown to your agency only")

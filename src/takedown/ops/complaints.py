@@ -8,7 +8,7 @@ referral that removed it (if any) moves to ``reinstated`` through the referrals 
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,10 @@ from takedown.referrals.models import Referral, ReferralItem
 from takedown.store.models import Sighting, utcnow
 
 ANSWER_WITHIN = timedelta(days=14)
+#: Plausible times of receipt: not before this (a ``received_at: 0`` is the unix epoch, not a
+#: complaint of 1970) and not later than now plus a clock skew.
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=10)
 OUTCOMES = ("upheld", "rejected")
 
 
@@ -35,6 +39,13 @@ def record_complaint(
     received_at = received_at or utcnow()
     if received_at.tzinfo is None:
         raise OpsError("the time received must carry a time zone (UTC)")
+    if received_at < EARLIEST_RECEIVED:
+        raise OpsError(
+            f"the time received {received_at:%Y-%m-%d} is before {EARLIEST_RECEIVED:%Y}: "
+            "not a plausible time (a 0 is the unix epoch)"
+        )
+    if received_at > utcnow() + CLOCK_SKEW:
+        raise OpsError(f"the time received {received_at:%Y-%m-%d %H:%M} is in the future")
     sighting = session.get(Sighting, sighting_id)
     if sighting is None:
         raise OpsError(f"no sighting {sighting_id}")

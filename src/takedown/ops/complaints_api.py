@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, get_app
 from takedown.api.models import ApiAgency, ApiUser
+from takedown.api.schemas import CheckedIn
 from takedown.api.scope import Viewer, sighting_filter
 from takedown.api.v1 import SAFE, Id, One, Page
 from takedown.ops.agencies import OpsError
@@ -57,8 +58,8 @@ class ComplaintOut(BaseModel):
     reinstated_at: datetime | None = Field(description="set when upheld")
 
 
-class ComplaintIn(BaseModel):
-    sighting_id: int = Field(ge=1, le=2**63 - 1, description="the removed item complained about")
+class ComplaintIn(CheckedIn):
+    sighting_id: int = Field(ge=1, le=2**31 - 1, description="the removed item complained about")
     complainant: str = Field(
         min_length=1, max_length=200, description="who complained (uploader, content provider)"
     )
@@ -66,7 +67,7 @@ class ComplaintIn(BaseModel):
     received_at: datetime | None = Field(default=None, description="with a time zone; now")
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(CheckedIn):
     outcome: str = Field(pattern=r"^(upheld|rejected)$", description="upheld reinstates")
     reason: str = Field(min_length=1, max_length=4000, description="sent to the complainant")
 
@@ -80,7 +81,7 @@ class AssignmentOut(BaseModel):
     assigned_by: str | None
 
 
-class AssignmentIn(BaseModel):
+class AssignmentIn(CheckedIn):
     user: str = Field(min_length=1, max_length=200, pattern=SAFE)
     platforms: list[str] = Field(default_factory=list, max_length=100)
     languages: list[str] = Field(default_factory=list, max_length=100)

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, decode_cursor, get_app, page_of, scoped
+from takedown.api.schemas import CheckedIn
 from takedown.api.scope import Viewer, referral_filter, visible_ids
 from takedown.api.v1 import SAFE, Cursor, Limit, One, Page
 from takedown.app import App
@@ -77,13 +78,13 @@ class ReferralDetail(ReferralOut):
     events: list[EventOut]
 
 
-class ItemAnswerIn(BaseModel):
+class ItemAnswerIn(CheckedIn):
     item_id: str = Field(max_length=32, pattern=r"^[0-9]+$")
     status: str = Field(max_length=32, pattern=r"^[a-z_]+$")
     at: datetime | None = None
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(CheckedIn):
     status: str = Field(max_length=32, pattern=r"^[a-z_]+$", description="; ".join(RESPONSES))
     at: datetime | None = Field(default=None, description="when it happened (default: now)")
     reason: str | None = Field(default=None, max_length=4000)

@@ -31,7 +31,11 @@ QUEUE_TABLE_PREFIX = "procrastinate_"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the per-backend settings Takedown relies on."""
+    """An engine with the per-backend settings Takedown relies on, and the boundary text
+    rule's guard (:mod:`takedown.store.text`) on both backends."""
+    from takedown.store import text
+
+    kwargs.setdefault("json_serializer", text.checked_json)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -47,8 +51,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        text.install(engine)
         return engine
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)
+    engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)
+    text.install(engine)
+    return engine
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -180,6 +180,9 @@ class ImportRun(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    # "host:pid" of the process running the import: a killed one is found and marked
+    # "interrupted" (takedown.evidence.ingest.recover_interrupted)
+    worker: Mapped[str | None] = mapped_column(String(120), default=None)
     created: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
@@ -327,3 +330,14 @@ class Cluster(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     size: Mapped[int] = mapped_column(Integer, default=1)
     known: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginFailure(Base):
+    """One failed workspace login (kept for ``WINDOW``, then pruned)."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(index=True)

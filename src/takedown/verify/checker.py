@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from takedown.verify.ssrf import ForbiddenAddress, parse_ip_literal, vet_address
@@ -122,6 +123,37 @@ class VettingResolver(AbstractResolver):
         await self.inner.close()
 
 
+def connect_url(url: str) -> yarl.URL:
+    """The URL exactly as aiohttp will use it: yarl maps fullwidth, mathematical, circled…
+    digits and ideographic or fullwidth dots to ASCII (UTS #46), so ``１２７.０.０.１`` becomes
+    the literal ``127.0.0.1``, which aiohttp connects to without asking any resolver. Vet
+    ``raw_host`` of this URL, never ``urlsplit().hostname``."""
+    try:
+        parsed = yarl.URL(url)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise ForbiddenAddress(f"unparseable URL {url!r}: {exc}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        raise ForbiddenAddress(f"unsupported URL {url!r}")
+    return parsed
+
+
+def _socket_gate(config: CheckerConfig) -> Callable[[Any], socket.socket]:
+    """aiohttp's ``socket_factory``: the last gate, run for every connection attempt with the
+    address the socket is about to connect to, whatever path (resolver or IP literal) led
+    there. Only the host map's explicit targets pass besides public addresses."""
+    allowed = frozenset(address for address, _ in config.host_map.values())
+
+    def factory(addr_info: Any) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        try:
+            vet_address(str(sockaddr[0]), allow_loopback=config.allow_loopback, allowed=allowed)
+        except ForbiddenAddress as exc:
+            raise OSError(f"SSRF guard at connect: {exc}") from exc
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return factory
+
+
 def _result(host: str, address: str, port: int, family: socket.AddressFamily) -> ResolveResult:
     return ResolveResult(hostname=host, host=address, port=port, family=family, proto=0, flags=0)
 
@@ -141,6 +173,7 @@ class Checker:
             resolver=VettingResolver(self.config, self._inner),
             limit=0,
             use_dns_cache=False,
+            socket_factory=_socket_gate(self.config),
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -189,17 +222,16 @@ class Checker:
         assert self._session is not None
         current = url
         for _ in range(self.config.max_redirects + 1):
-            parts = urlsplit(current)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ForbiddenAddress(f"unsupported URL {current!r}")
-            if _mapped(self.config, parts.hostname) is None:
-                literal = parse_ip_literal(parts.hostname)
+            # vet the host aiohttp will connect to (after yarl's normalisation), every hop
+            target = connect_url(current)
+            host = target.raw_host or ""
+            mapped = _mapped(self.config, host) is not None
+            if not mapped:
+                literal = parse_ip_literal(host)
                 if literal is not None:
                     vet_address(str(literal), allow_loopback=self.config.allow_loopback)
-            target = current
-            plain = self.config.host_map_plain_http and parts.scheme == "https"
-            if plain and _mapped(self.config, parts.hostname) is not None:
-                target = "http" + current[len("https") :]
+            if mapped and self.config.host_map_plain_http and target.scheme == "https":
+                target = target.with_scheme("http")
             async with self._session.get(
                 target,
                 allow_redirects=False,
@@ -232,7 +264,7 @@ class Checker:
             return "unreachable", None, "timeout", None
         except aiohttp.ClientConnectorError as exc:
             inner: Any = exc.os_error
-            if isinstance(inner, ForbiddenAddress):
+            if isinstance(inner, ForbiddenAddress) or "SSRF guard" in str(inner):
                 return "unknown", None, f"refused by SSRF guard: {inner}", None
             return "unreachable", None, f"connection failed: {exc.os_error!r}"[:300], None
         except (aiohttp.ClientError, OSError, ValueError) as exc:

@@ -123,7 +123,7 @@ def record(
     request: Request,
     user: User,
     csrf: Annotated[str, Form(max_length=200)],
-    sighting_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    sighting_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     complainant: Annotated[str, Form(max_length=200)] = "",
     grounds: Annotated[str, Form(max_length=20000)] = "",
     received_at: Annotated[str, Form(max_length=40)] = "",

@@ -48,7 +48,7 @@ from takedown.referrals.outbox import queue as queue_referrals
 from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
-from takedown.web import svg
+from takedown.web import svg, throttle
 from takedown.web.queue import CLOSING, DECISIONS, how_matched, review_queue
 from takedown.web.text import has_controls, inert
 
@@ -80,6 +80,12 @@ class CsrfFailed(Exception):
 def _app(request: Request) -> App:
     app: App = request.app.state.takedown
     return app
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure when the request came over TLS (as uvicorn sees it, believing the
+    trusted proxies' X-Forwarded-Proto) or when ``serve --secure-cookies`` says so."""
+    return request.url.scheme == "https" or _app(request).settings.secure_cookies
 
 
 def web_user(request: Request) -> WebUser:
@@ -141,7 +147,7 @@ def login_form(request: Request, error: str | None = None) -> HTMLResponse:
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/login",
     )
     return response
@@ -157,17 +163,28 @@ def login(
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()):
         raise CsrfFailed
-    user = authenticate_user(_app(request), username, password)
+    app = _app(request)
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(app, username, address)
+    if wait is not None:  # checked before the password: a throttled guess proves nothing
+        return HTMLResponse(
+            f"too many failed logins: try again in {wait // 60 + 1} minutes",
+            status_code=429,
+            headers={"Retry-After": str(wait)},
+        )
+    user = authenticate_user(app, username, password)
     if user is None:
+        throttle.failed(app, username, address)
         return RedirectResponse("/login?error=1", status_code=303)
-    token, _csrf = start_session(_app(request), user.id)
+    throttle.succeeded(app, username, address)
+    token, _csrf = start_session(app, user.id)
     response = RedirectResponse("/queue", status_code=303)
     response.set_cookie(
         COOKIE,
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/",
     )
     response.delete_cookie(LOGIN_COOKIE, path="/login")
