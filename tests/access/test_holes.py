@@ -19,12 +19,12 @@ from takedown.referrals.models import Referral, ReferralItem
 from takedown.referrals.routing import draft
 from takedown.store.models import BankEntry
 from tests.access.world import (
-    A,
-    B,
     B_OPERATION,
     IMAGE_URL,
     PASSWORD,
     TEXT_URL,
+    A,
+    B,
     World,
     build,
     user,

@@ -76,6 +76,10 @@ def create_app(app: App) -> FastAPI:
             return RedirectResponse("/login", status_code=303)
         return HTMLResponse("login required", status_code=401)
 
+    @api.exception_handler(views.RoleRefused)
+    async def role_refused(request: Request, exc: views.RoleRefused) -> Response:
+        return HTMLResponse(f"your role cannot {exc.permission}", status_code=403)
+
     @api.exception_handler(views.CsrfFailed)
     async def csrf_failed(request: Request, exc: views.CsrfFailed) -> Response:
         return HTMLResponse("invalid or missing CSRF token", status_code=403)

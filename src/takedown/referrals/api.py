@@ -348,10 +348,15 @@ def _sendable(app: App, who: Principal) -> tuple[list[str], list[BlockedOut]]:
     ready: list[str] = []
     blocked: list[BlockedOut] = []
     with app.db.session() as session:
+        # an agency sends only referrals all of whose items it may see: a referral drafted by
+        # the operator that also holds another agency's items is the operator's to send
+        foreign = select(ReferralItem.referral_id).where(
+            ReferralItem.sighting_id.not_in(visible_ids(session, Viewer.of(who)))
+        )
         unsent = list(
             session.scalars(
                 _visible(session, select(Referral), who)
-                .where(Referral.state.in_(("drafted", "issued")))
+                .where(Referral.state.in_(("drafted", "issued")), Referral.id.not_in(foreign))
                 .order_by(Referral.id)
             )
         )

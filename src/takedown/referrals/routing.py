@@ -146,6 +146,10 @@ def pending_sightings(
         )
     if only is not None:
         query = query.where(Sighting.id.in_(sorted(only)))
+    if agency_id is not None:  # an agency refers what it may see: never another's items
+        from takedown.access.visibility import Viewer, sighting_filter
+
+        query = query.where(sighting_filter(session, Viewer(agency_id)))
     found = list(session.scalars(query))
     return filter_pending(session, found, agency_id=agency_id, actor=actor, blocked=blocked)
 

@@ -15,6 +15,7 @@ FEATURE_MODEL_MODULES: tuple[str, ...] = (
     "takedown.infra.models",
     "takedown.api.models",
     "takedown.ops.models",
+    "takedown.access.models",
 )
 
 
