@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from takedown.api import v1
+from takedown.api import shares, v1
 from takedown.api.common import ApiError, BodyLimit
 from takedown.api.extensions import mount_extensions
 from takedown.api.keycache import KeyCache
@@ -87,6 +87,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(v1.router)
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds
     api.include_router(ops_pages.complaints_router)  # /api/v1/complaints, .../assignments
+    api.include_router(shares.router)  # /api/v1/sightings/{id}/share (takedown.access)
     mount_extensions(api, app)
     # multipart overhead on top of the largest file intake accepts
     api.add_middleware(BodyLimit, limit=app.settings.max_file_bytes + 1024 * 1024)

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from takedown.access.visibility import Viewer, referral_filter, visible_ids
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, decode_cursor, get_app, page_of, scoped
-from takedown.api.scope import Viewer, referral_filter, visible_ids
 from takedown.api.v1 import SAFE, Cursor, Limit, One, Page
 from takedown.app import App
 from takedown.referrals.machine import RESPONSES, IllegalTransition
@@ -144,7 +144,7 @@ def _out(r: Referral, items: int) -> dict[str, Any]:
 
 def _visible(session: Session, query: Any, who: Principal) -> Any:
     """A platform's key sees only its own referrals; an agency's key those with an item it
-    may see (see :mod:`takedown.api.scope`)."""
+    may see (see :mod:`takedown.access.visibility`)."""
     return query.where(referral_filter(session, Viewer.of(who)))
 
 
