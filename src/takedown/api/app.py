@@ -78,7 +78,7 @@ def create_app(app: App) -> FastAPI:
 
     @api.exception_handler(views.RoleRefused)
     async def role_refused(request: Request, exc: views.RoleRefused) -> Response:
-        return HTMLResponse(f"your role cannot {exc.permission}", status_code=403)
+        return HTMLResponse(f"your role cannot {exc.what}", status_code=403)
 
     @api.exception_handler(views.CsrfFailed)
     async def csrf_failed(request: Request, exc: views.CsrfFailed) -> Response:

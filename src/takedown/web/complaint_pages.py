@@ -118,7 +118,7 @@ def _received(value: str) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-@router.post("/complaints", response_model=None, **needs(COMPLAIN))
+@router.post("/complaints", response_model=None, **needs(COMPLAIN, "record complaints"))
 def record(
     request: Request,
     user: User,
@@ -160,7 +160,11 @@ def record(
     return _back("/complaints")
 
 
-@router.post("/complaints/{complaint_id}/decision", response_model=None, **needs(COMPLAIN))
+@router.post(
+    "/complaints/{complaint_id}/decision",
+    response_model=None,
+    **needs(COMPLAIN, "decide complaints"),
+)
 def decide(
     request: Request,
     user: User,
@@ -255,7 +259,9 @@ def _listed(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-@router.post("/operations/{name:path}/assignments", response_model=None, **needs(ASSIGN))
+@router.post(
+    "/operations/{name:path}/assignments", response_model=None, **needs(ASSIGN, "assign analysts")
+)
 def assign(
     request: Request,
     user: User,

@@ -241,7 +241,7 @@ def _back_to_holds(error: str | None = None) -> RedirectResponse:
     return RedirectResponse(f"/holds{suffix}", status_code=303)
 
 
-@router.post("/holds", response_model=None, **needs("hold"))
+@router.post("/holds", response_model=None, **needs("hold", "place holds"))
 def add_hold(
     request: Request,
     user: User,
@@ -283,7 +283,7 @@ def add_hold(
     return _back_to_holds()
 
 
-@router.post("/holds/{hold_id}/lift", response_model=None, **needs("hold"))
+@router.post("/holds/{hold_id}/lift", response_model=None, **needs("hold", "lift holds"))
 def lift_hold(
     request: Request,
     user: User,

@@ -102,20 +102,21 @@ User = Annotated[WebUser, Depends(web_user)]
 class RoleRefused(Exception):
     """Raised by the check :func:`needs` installs (handled: 403 "your role cannot ...")."""
 
-    def __init__(self, permission: str) -> None:
-        super().__init__(permission)
-        self.permission = permission
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
-def needs(permission: str) -> dict[str, Any]:
+def needs(permission: str, what: str | None = None) -> dict[str, Any]:
     """Keyword arguments for a page's route decorator: the user's role must allow
-    ``permission`` (:func:`takedown.access.roles.allowed`), checked before the handler runs,
-    and the mark the generated access test reads (:mod:`takedown.access.policy`)."""
+    ``permission`` (:func:`takedown.access.roles.allowed`), checked before the handler runs
+    (else 403 "your role cannot <what>"), and the mark the generated access test reads
+    (:mod:`takedown.access.policy`)."""
     mark = page_mark(permission)
 
     def check(user: User) -> None:
         if not allowed(user.role, permission):
-            raise RoleRefused(permission)
+            raise RoleRefused(what or permission)
 
     check.__name__ = f"needs_{permission}"
     return {"dependencies": [Depends(check)], "openapi_extra": mark}
@@ -236,7 +237,9 @@ def queue(request: Request, user: User) -> HTMLResponse:
     return page(request, "queue.html", user, items=items, texts=texts, title="Review queue")
 
 
-@router.post("/queue/{sighting_id}/decision", response_model=None, **needs("review"))
+@router.post(
+    "/queue/{sighting_id}/decision", response_model=None, **needs("review", "decide review items")
+)
 def decide(
     request: Request,
     user: User,
@@ -464,7 +467,7 @@ def referrals_board(
     )
 
 
-@router.post("/referrals/send", response_model=None, **needs("refer"))
+@router.post("/referrals/send", response_model=None, **needs("refer", "send referrals"))
 def send_decided(
     request: Request,
     user: User,
