@@ -100,7 +100,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "share": (
         "takedown.cli.access:share_cmd",
-        "Share a sighting with another agency on purpose, or withdraw the share (audited).",
+        "Share a sighting (its notes, operation, decisions, content, media) with another "
+        "agency, or withdraw the share.",
     ),
     "sightings": (
         "takedown.cli.matching:sightings_cmd",
