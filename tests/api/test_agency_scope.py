@@ -25,7 +25,7 @@ from takedown.api.auth import create_key
 from takedown.app import App
 from takedown.referrals.models import Referral
 from tests.api.conftest import bearer
-from tests.api.scope_world import OPERATION, OUTLET, PASSWORD, World, build
+from tests.api.scope_world import OPERATION, OTHER, OUTLET, PASSWORD, World, build
 from tests.web.conftest import log_in
 
 Check = Callable[[httpx.Response], None]
@@ -151,6 +151,15 @@ def api_cases(w: World) -> dict[tuple[str, str], Case]:
             kwargs={"files": {"file": ("b.txt", b"https://x.com/b/status/78\n")}},
         ),
         ("GET", f"{v1}/content/{{content_id}}"): Case(f"{v1}/content/{w.content_id}", hidden, ok),
+        # sharing (takedown.access.shares): only the reporting agency shares its sighting
+        ("POST", f"{v1}/sightings/{{sighting_id}}/share"): Case(
+            f"{v1}/sightings/{s.sighting_ids[0]}/share", hidden, kwargs={"json": {"agency": OTHER}}
+        ),
+        ("POST", f"{v1}/sightings/{{sighting_id}}/share/withdraw"): Case(
+            f"{v1}/sightings/{s.sighting_ids[0]}/share/withdraw",
+            hidden,
+            kwargs={"json": {"agency": OTHER}},
+        ),
         ("GET", f"{v1}/lookup"): Case(
             f"{v1}/lookup", no_content_hits, content_hits, kwargs={"params": pdq}
         ),

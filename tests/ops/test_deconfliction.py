@@ -209,7 +209,21 @@ def test_holds_on_signals_and_labels_match_content(app: App, tmp_path: Path) -> 
         add_hold(
             session, agency="Alpha", kind="signal", value=f"sha256:{one.sha256}", reason="r", days=1
         )
-        add_hold(session, agency="Alpha", kind="label", value="outlet:x", reason="r", days=1)
+        # a label hold is a wide hold: a coordinator's, within an operation (#20)
+        day = utcnow()
+        create_operation(
+            session, "day", starts_at=day, ends_at=day + timedelta(hours=1), agencies=["Alpha"]
+        )
+        add_hold(
+            session,
+            agency="Alpha",
+            kind="label",
+            value="outlet:x",
+            reason="r",
+            days=1,
+            may_hold_wide=True,
+            operation="day",
+        )
         blocked = check(session, sightings, record_hits=False)
         assert set(blocked) == {sightings[0].id, sightings[1].id}
 
@@ -219,8 +233,9 @@ def test_expiry_and_lifting_are_recorded(app: App, tmp_path: Path) -> None:
     ingest(app, tmp_path, [record("https://t.me/s/c/1", "unit-bravo")])
     now = utcnow()
     with app.db.session() as session:
-        short = add_hold(session, agency="Alpha", kind="domain", value="t.me", reason="r", days=1)
-        lifted = add_hold(session, agency="Alpha", kind="domain", value="t.me", reason="r", days=2)
+        item = "https://t.me/s/c/1"  # (a hold on all of t.me is a wide hold: #20)
+        short = add_hold(session, agency="Alpha", kind="url", value=item, reason="r", days=1)
+        lifted = add_hold(session, agency="Alpha", kind="url", value=item, reason="r", days=2)
         sightings = list(session.scalars(select(Sighting)))
         assert check(session, sightings, record_hits=False)
         lift_hold(session, lifted.id, agency="Alpha", actor="alpha-lead")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from takedown.app import App
 from takedown.ops.agencies import OpsError, get_agency
 from takedown.ops.holds import PDQ_DISTANCE, add_hold, check, list_holds
+from takedown.ops.operations import create_operation
 from takedown.store.models import Sighting, Signal
 from tests.ops.conftest import ingest, make_agencies, record
 
@@ -91,6 +93,11 @@ def test_the_distance_is_set_per_hold(app: App, tmp_path: Path) -> None:
         )
     assert _blocked(app, sightings) == {"same"}  # 0: the exact hash only
     with app.db.session() as session:
+        # a radius over 31 is a wide hold: a coordinator's, within an operation (#20)
+        day = datetime.now(UTC)
+        create_operation(
+            session, "day", starts_at=day, ends_at=day + timedelta(hours=1), agencies=["Alpha"]
+        )
         add_hold(
             session,
             agency="Alpha",
@@ -99,6 +106,8 @@ def test_the_distance_is_set_per_hold(app: App, tmp_path: Path) -> None:
             reason="r",
             days=1,
             max_distance=45,
+            may_hold_wide=True,
+            operation="day",
         )
     # far is the second hold's own hash; near is 20 bits from it, same is 40
     assert _blocked(app, sightings) == {"same", "near", "far"}

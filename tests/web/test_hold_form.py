@@ -1,5 +1,5 @@
-"""The workspace's holds form sets a PDQ hold's distance (0..128, default 31), on SQLite and
-PostgreSQL; other kinds of hold take none."""
+"""The workspace's holds form sets a PDQ hold's distance (0..63, default 31; over 31 only a
+coordinator's wide hold: #20), on SQLite and PostgreSQL; other kinds of hold take none."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _distances(app: App) -> dict[str, int | None]:
 
 def test_the_form_offers_the_distance_with_its_default(web: TestClient) -> None:
     page = web.get("/holds").text
-    assert 'name="max_distance" type="number" min="0" max="128" value="31"' in page
+    assert 'name="max_distance" type="number" min="0" max="63" value="31"' in page
 
 
 def test_a_pdq_hold_keeps_the_distance_given_or_31(app: App, web: TestClient) -> None:
@@ -44,6 +44,9 @@ def test_a_pdq_hold_keeps_the_distance_given_or_31(app: App, web: TestClient) ->
 def test_a_distance_outside_0_to_128_is_refused(app: App, web: TestClient) -> None:
     for bad in ("129", "-1", "x"):
         assert _add(web, kind="signal", value=PDQ, max_distance=bad) == "400"
-    assert _add(web, kind="signal", value=PDQ, max_distance="128") == "/holds"
+    # an analyst's hold stays narrow; over 63 no one may
+    assert "coordinator" in _add(web, kind="signal", value=PDQ, max_distance="32")
+    assert "0..63" in _add(web, kind="signal", value=PDQ, max_distance="128")
+    assert _add(web, kind="signal", value=PDQ, max_distance="31") == "/holds"
     assert _add(web, kind="signal", value="pdq:" + "ef" * 32, max_distance="0") == "/holds"
-    assert _distances(app) == {PDQ: 128, "pdq:" + "ef" * 32: 0}
+    assert _distances(app) == {PDQ: 31, "pdq:" + "ef" * 32: 0}

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from takedown.api import v1
+from takedown.api import shares, v1
 from takedown.api.common import ApiError, BodyLimit
 from takedown.api.extensions import mount_extensions
 from takedown.api.keycache import KeyCache
@@ -104,6 +104,10 @@ def create_app(app: App) -> FastAPI:
             return RedirectResponse("/login", status_code=303)
         return HTMLResponse("login required", status_code=401)
 
+    @api.exception_handler(views.RoleRefused)
+    async def role_refused(request: Request, exc: views.RoleRefused) -> Response:
+        return HTMLResponse(f"your role cannot {exc.what}", status_code=403)
+
     @api.exception_handler(views.CsrfFailed)
     async def csrf_failed(request: Request, exc: views.CsrfFailed) -> Response:
         return HTMLResponse("invalid or missing CSRF token", status_code=403)
@@ -111,6 +115,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(v1.router)
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds
     api.include_router(ops_pages.complaints_router)  # /api/v1/complaints, .../assignments
+    api.include_router(shares.router)  # /api/v1/sightings/{id}/share (takedown.access)
     mount_extensions(api, app)
     # multipart overhead on top of the largest file intake accepts
     api.add_middleware(BodyLimit, limit=app.settings.max_file_bytes + 1024 * 1024)

@@ -22,26 +22,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.access.passwords import PasswordRefused, check_password
+from takedown.access.passwords import hash_password as _hash_password
+from takedown.access.roles import PLATFORM_SCOPES, ROLE_ALIASES, ROLES, SCOPES
 from takedown.api.keycache import KeyCache
 from takedown.api.models import ApiAgency, ApiKey, ApiUser, ApiWebSession
 from takedown.app import App
 
-#: Every scope a key can hold, and what it allows.
-SCOPES: dict[str, str] = {
-    "read": "list and read sightings, content, clusters, banks and entries",
-    "submit": "submit sightings and content (URL, file, batch)",
-    "lookup": "match lookup by hash or by file",
-    "banks:write": "create banks and add or remove entries",
-    "referrals": "list and send referrals (agency side)",
-    "referrals:respond": "answer the referrals addressed to the key's platform",
-    "figures": "read figures and checks",
-}
-#: Roles of the people of an agency (the ops feature says what each may do).
-ROLES: tuple[str, ...] = ("administrator", "analyst", "reviewer", "liaison", "read-only")
-#: Older or shorter spellings, read as these roles.
-ROLE_ALIASES = {"admin": "administrator", "readonly": "read-only", "read_only": "read-only"}
-#: A key bound to a platform may hold only these.
-PLATFORM_SCOPES = frozenset({"lookup", "referrals:respond"})
+__all__ = [
+    "PLATFORM_SCOPES",
+    "ROLES",
+    "ROLE_ALIASES",
+    "SCOPES",
+    "AuthError",
+    "Principal",
+    "WebUser",
+    "check_password",
+    "hash_password",
+]
+
 KEY_PREFIX = "tdk"
 SESSION_HOURS = 12
 
@@ -89,35 +88,11 @@ def _sha256(value: str) -> str:
 
 
 # -- passwords ------------------------------------------------------------------------------
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-
-
 def hash_password(password: str) -> str:
-    if not 8 <= len(password) <= 1024:
-        raise AuthError("a password needs 8 to 1024 characters")
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
-    )
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt" or len(password) > 1024:
-            return False
-        got = hashlib.scrypt(
-            password.encode("utf-8", "surrogatepass"),
-            salt=bytes.fromhex(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(digest) // 2,
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got.hex(), digest)
+        return _hash_password(password)
+    except PasswordRefused as exc:
+        raise AuthError(str(exc)) from exc
 
 
 # -- agencies and users ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from takedown.access.banks import may_read
 from takedown.api.common import ApiError, Caller, scoped
 from takedown.api.schemas import (
     SAFE,
@@ -107,6 +108,9 @@ def _lookup_out(service: LookupService, result: LookupResult, viewer: Viewer) ->
                 evidence=h.evidence,
             )
             for h in result.bank_hits
+            # a private bank's hits reach its owner only (an unknown bank: left out)
+            if h.bank in meta
+            and may_read(viewer, meta[h.bank].owner_agency_id, meta[h.bank].sharing)
         ],
         content_matches=[
             ContentMatch(

@@ -62,6 +62,11 @@ class SightingOut(BaseModel):
     removed_at: datetime | None
     reupload_of_id: int | None
     created_at: datetime
+    also_reported_by: list[str] = Field(
+        default_factory=list,
+        description="other agencies that reported the same item: whom to contact (nothing "
+        "else of their reports is shown)",
+    )
 
 
 class SignalOut(BaseModel):
@@ -158,6 +163,10 @@ class BankOut(BaseModel):
     entries: int
     entries_by_type: dict[str, int]
     created_at: datetime
+    owner: str | None = Field(
+        default=None, description="the owning agency (only it changes the bank); none: operator"
+    )
+    sharing: str = Field(default="shared", description="shared (every agency) or private")
 
 
 class BankIn(CheckedIn):
@@ -166,6 +175,11 @@ class BankIn(CheckedIn):
     allow_list: bool = False
     thresholds: dict[str, int] | None = None
     labels: dict[str, Annotated[str, Field(max_length=500)]] | None = None
+    sharing: str = Field(
+        default="shared",
+        pattern=r"^(shared|private)$",
+        description="shared: every agency reads it and gets its hits; private: yours only",
+    )
 
 
 class EntryOut(BaseModel):

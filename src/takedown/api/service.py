@@ -36,6 +36,8 @@ class BankMeta:
     description: str | None
     labels: dict[str, Any]
     version: int
+    owner_agency_id: int | None = None
+    sharing: str = "shared"
 
 
 class LookupService:
@@ -97,7 +99,13 @@ class LookupService:
             if self._banks is None:
                 with self.app.db.session() as session:
                     self._banks = {
-                        b.name: BankMeta(b.description, dict(b.labels or {}), b.version)
+                        b.name: BankMeta(
+                            b.description,
+                            dict(b.labels or {}),
+                            b.version,
+                            b.owner_agency_id,
+                            b.sharing,
+                        )
                         for b in session.scalars(select(Bank))
                     }
             return self._banks

@@ -25,7 +25,7 @@ from takedown.api.schemas import (
     SubmitResult,
     Text200,
 )
-from takedown.api.scope import Viewer, can_see_content, sighting_filter
+from takedown.api.scope import Viewer, can_see_content, co_reporters, sighting_filter
 from takedown.api.service import ingest_file, submit_records
 from takedown.api.uploads import submit_upload, submitter
 from takedown.app import App
@@ -34,7 +34,9 @@ from takedown.store.models import Content, Sighting, Signal
 router = APIRouter()
 
 
-def sighting_out(s: Sighting, cluster_id: int | None) -> SightingOut:
+def sighting_out(
+    s: Sighting, cluster_id: int | None, others: list[str] | None = None
+) -> SightingOut:
     return SightingOut(
         id=s.id,
         url=s.url,
@@ -51,6 +53,7 @@ def sighting_out(s: Sighting, cluster_id: int | None) -> SightingOut:
         removed_at=s.removed_at,
         reupload_of_id=s.reupload_of_id,
         created_at=s.created_at,
+        also_reported_by=others or [],
     )
 
 
@@ -90,10 +93,12 @@ def list_sightings(
             Sighting.removed_at.is_not(None) if removed else Sighting.removed_at.is_(None)
         )
     with app.db.session() as session:
-        query = query.where(sighting_filter(session, Viewer.of(who)))
+        viewer = Viewer.of(who)
+        query = query.where(sighting_filter(session, viewer))
         rows = [(r[0], r[1]) for r in session.execute(query)]
-    page, nxt = page_of(rows, limit, lambda r: r[0].id)
-    return Page(data=[sighting_out(s, c) for s, c in page], next_cursor=nxt)
+        page, nxt = page_of(rows, limit, lambda r: r[0].id)
+        others = co_reporters(session, viewer, [s.id for s, _c in page])
+    return Page(data=[sighting_out(s, c, others.get(s.id)) for s, c in page], next_cursor=nxt)
 
 
 @router.get(
@@ -110,9 +115,10 @@ def get_sighting(request: Request, sighting_id: Id, who: Caller) -> One[Sighting
             .outerjoin(Content, Content.id == Sighting.content_id)
             .where(Sighting.id == sighting_id, sighting_filter(session, Viewer.of(who)))
         ).first()
+        others = co_reporters(session, Viewer.of(who), [sighting_id]) if row else {}
     if row is None:
         raise ApiError(404, "not_found", f"no sighting {sighting_id}")
-    return One(data=sighting_out(row[0], row[1]))
+    return One(data=sighting_out(row[0], row[1], others.get(sighting_id)))
 
 
 def allowed_operation(app: App, who: Principal, operation: str | None) -> None:

@@ -111,6 +111,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "takedown.cli.serve:serve",
         "Run the HTTP API (/api/v1) and the web workspace (uvicorn).",
     ),
+    "share": (
+        "takedown.cli.access:share_cmd",
+        "Share a sighting (its notes, operation, decisions, content, media) with another "
+        "agency, or withdraw the share.",
+    ),
     "sightings": (
         "takedown.cli.matching:sightings_cmd",
         "Recent sightings with their status: known (bank, label, distance), copy, held or new.",

@@ -22,8 +22,14 @@ def hold() -> None:
 @click.option("--label", "kind_label", help="Hold material with this label (name:value).")
 @click.option(
     "--distance",
-    type=click.IntRange(0, 128),
-    help="A --signal pdq:HEX hold matches within this Hamming distance (default 31).",
+    type=click.IntRange(0, 63),
+    help="A --signal pdq:HEX hold matches within this Hamming distance (default 31; "
+    "over 31 is a wide hold).",
+)
+@click.option(
+    "--operation",
+    help="The operation a wide hold is placed in (a whole platform's domain, a label, a PDQ "
+    "distance over 31); its lead agency sees the hold.",
 )
 @click.option("--reason", required=True, help="Why (shown to your agency only).")
 @click.option("--days", type=float, help="Expire after this many days.")
@@ -38,6 +44,7 @@ def hold_add(
     kind_signal: str | None,
     kind_label: str | None,
     distance: int | None,
+    operation: str | None,
     reason: str,
     days: float | None,
     until: str | None,
@@ -72,6 +79,8 @@ def hold_add(
             expires_at=parse_time(until, "--until") if until else None,
             max_distance=distance,
             actor=actor(),
+            may_hold_wide=True,  # the operator at the command line; still within an operation
+            operation=operation,
         )
         data = hold_view(row, agency_name, owner=True)
     emit(as_json, data, lambda: console.print(f"Hold {data['id']} on {kind} {data['value']}."))

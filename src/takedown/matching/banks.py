@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from takedown.access.banks import OPERATOR, BankRefused, check_change, check_sharing
+from takedown.access.visibility import Viewer
 from takedown.app import App
 from takedown.matching.formats import LABEL_FIELDS, BadRow, BankRow
 from takedown.plugins import signal_types
@@ -18,6 +20,7 @@ from takedown.signals.base import InvalidSignal
 from takedown.store.models import Bank, BankChange, BankEntry, EntryFeedback
 
 VERDICTS = ("agree", "disagree", "false_positive")
+__all__ = ["BankError", "BankRefused"]
 
 
 class BankError(Exception):
@@ -106,7 +109,15 @@ def create_bank(
     thresholds: Mapping[str, int] | None = None,
     labels: Mapping[str, str] | None = None,
     actor: str | None = None,
+    owner_agency_id: int | None = None,
+    sharing: str = "shared",
 ) -> Bank:
+    """A new bank of ``owner_agency_id`` (None: the operator's), ``shared`` or ``private``
+    (see :mod:`takedown.access.banks`)."""
+    try:
+        sharing = check_sharing(sharing)
+    except ValueError as exc:
+        raise BankError(str(exc)) from exc
     name = name.strip()
     if not name or len(name) > 200:
         raise BankError("a bank needs a name of 1 to 200 characters")
@@ -121,6 +132,8 @@ def create_bank(
             thresholds=checked or None,
             labels=_labels(labels) or None,
             version=0,
+            owner_agency_id=owner_agency_id,
+            sharing=sharing,
         )
         session.add(bank)
         session.flush()
@@ -157,13 +170,19 @@ def list_banks(app: App) -> list[BankInfo]:
 
 
 def add_entries(
-    app: App, bank_name: str, rows: Iterable[BankRow | BadRow], actor: str | None = None
+    app: App,
+    bank_name: str,
+    rows: Iterable[BankRow | BadRow],
+    actor: str | None = None,
+    viewer: Viewer = OPERATOR,
 ) -> BankImportReport:
-    """Add rows to a bank; idempotent (an entry already present is a duplicate)."""
+    """Add rows to a bank; idempotent (an entry already present is a duplicate). Only the
+    bank's owner (``viewer``; the operator by default) may (:class:`BankRefused`)."""
     types = signal_types()
     report = BankImportReport(bank=bank_name)
     with app.db.session() as session:
         bank = get_bank(session, bank_name)
+        check_change(viewer, bank)
         defaults = dict(bank.labels or {})
         for row in rows:
             if isinstance(row, BadRow):
@@ -213,15 +232,19 @@ def add_entries(
     return report
 
 
-def remove_entry(app: App, entry_id: int, actor: str | None = None) -> BankEntry:
+def remove_entry(
+    app: App, entry_id: int, actor: str | None = None, viewer: Viewer = OPERATOR
+) -> BankEntry:
+    """Remove an entry; only its bank's owner (``viewer``) may (:class:`BankRefused`)."""
     with app.db.session() as session:
         entry = session.get(BankEntry, entry_id)
         if entry is None or entry.removed_at is not None:
             raise BankError(f"no active bank entry {entry_id}")
-        entry.removed_at = datetime.now(UTC)
         bank = session.get(Bank, entry.bank_id)
         if bank is None:
             raise BankError(f"bank entry {entry_id} has no bank")
+        check_change(viewer, bank)
+        entry.removed_at = datetime.now(UTC)
         _change(session, bank, "remove", actor, entry)
         return entry
 

@@ -11,24 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from takedown.api.auth import ROLE_ALIASES, ROLES, hash_password
+from takedown.access import roles
+from takedown.access.passwords import PasswordRefused, hash_password
+from takedown.access.roles import PERMISSIONS, ROLE_ALIASES, allowed
+from takedown.access.visibility import agency_sightings, operations_of
 from takedown.api.models import ApiAgency, ApiKey, ApiUser
-from takedown.ops.models import OpsOperation, OpsOperationAgency, OpsReporterAlias, OpsSightingLink
+from takedown.ops.models import OpsReporterAlias, OpsSightingLink
 from takedown.store.models import Sighting
 
-#: What each role may do (checked by :func:`allowed`; the faces ask before acting).
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "administrator": frozenset(
-        {"read", "submit", "review", "refer", "respond", "hold", "operate", "administer"}
-    ),
-    "analyst": frozenset({"read", "submit", "review", "refer", "hold"}),
-    "reviewer": frozenset({"read", "review", "refer"}),
-    "liaison": frozenset({"read", "refer", "respond"}),
-    "read-only": frozenset({"read"}),
-}
+__all__ = ["PERMISSIONS", "OpsError", "allowed", "operations_of", "visible_sightings"]
 
 
 class OpsError(Exception):
@@ -36,17 +30,10 @@ class OpsError(Exception):
 
 
 def normalise_role(role: str) -> str:
-    name = ROLE_ALIASES.get(role.strip().lower(), role.strip().lower())
-    if name not in ROLES:
-        raise OpsError(f"unknown role {role!r} (one of: {', '.join(ROLES)})")
-    return name
-
-
-def allowed(role: str, action: str) -> bool:
     try:
-        return action in PERMISSIONS[normalise_role(role)]
-    except OpsError:
-        return False
+        return roles.normalise_role(role)
+    except roles.UnknownRole as exc:
+        raise OpsError(str(exc)) from exc
 
 
 def _clean_name(name: str, what: str) -> str:
@@ -150,7 +137,7 @@ def create_user(
             owner_id = create_agency_row(session, agency).id
     try:
         hashed = hash_password(password)
-    except Exception as exc:  # AuthError: the password rule
+    except PasswordRefused as exc:
         raise OpsError(str(exc)) from exc
     user = ApiUser(username=username, password_hash=hashed, agency_id=owner_id, role=role)
     session.add(user)
@@ -231,33 +218,10 @@ class ReporterMap:
         return None
 
 
-def operations_of(session: Session, agency_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(OpsOperation.name)
-            .join(OpsOperationAgency, OpsOperationAgency.operation_id == OpsOperation.id)
-            .where(OpsOperationAgency.agency_id == agency_id)
-        )
-    )
-
-
 def visible_sightings(session: Session, agency_id: int) -> Select[Sighting]:
-    """The sightings ``agency_id`` may see: those it reported (with every other report of the
-    same item, deduplicated across agencies) and those of operations it takes part in.
-
-    Returns a query the faces can order, filter and paginate further. Sightings reported since
-    the last deduplication pass are linked first (an idempotent, cheap catch-up).
-    """
-    from takedown.ops.dedup import link_new
-
-    link_new(session)
-    own_items = select(OpsSightingLink.primary_id).where(OpsSightingLink.agency_id == agency_id)
-    in_items = select(OpsSightingLink.sighting_id).where(OpsSightingLink.primary_id.in_(own_items))
-    operations = operations_of(session, agency_id)
-    condition: ColumnElement[bool] = Sighting.id.in_(in_items)
-    if operations:
-        condition = or_(condition, Sighting.operation.in_(operations))
-    return select(Sighting).where(condition)
+    """The sightings ``agency_id`` may see (:func:`takedown.access.visibility.agency_sightings`:
+    its own reports, its operations', those shared with it)."""
+    return agency_sightings(session, agency_id)
 
 
 def can_see(session: Session, agency_id: int, sighting_id: int) -> bool:

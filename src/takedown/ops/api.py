@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.access.holds import MAX_PDQ, NARROW_PDQ
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, get_app, scoped
 from takedown.api.models import ApiAgency
@@ -105,7 +106,11 @@ class HoldIn(CheckedIn):
     days: float | None = Field(default=None, gt=0, le=366, description="expire after (days)")
     expires_at: datetime | None = Field(default=None, description="or expire at (time zone)")
     max_distance: int | None = Field(
-        default=None, ge=0, le=128, description="pdq signal holds only (default 31)"
+        default=None,
+        ge=0,
+        le=MAX_PDQ,
+        description=f"pdq signal holds only (default 31; over {NARROW_PDQ}: a wide hold, "
+        "which API keys cannot place)",
     )
 
 
@@ -317,8 +322,10 @@ def list_holds(
 @router.post("/holds", response_model=One[HoldOut], status_code=201, **_scoped("hold"))
 def create_hold(request: Request, who: Caller, body: HoldIn) -> One[HoldOut]:
     """Place a hold ("do not refer") for the caller's agency; give ``days`` or
-    ``expires_at``. Other agencies referring the material learn only whom to contact."""
-    from takedown.ops.holds import add_hold
+    ``expires_at``. Other agencies referring the material learn only whom to contact. A key
+    places narrow holds only: a whole platform's domain, a label or a PDQ radius over 31
+    needs a coordinator in the workspace (403)."""
+    from takedown.ops.holds import HoldTooWide, add_hold
 
     if (body.days is None) == (body.expires_at is None):
         raise ApiError(400, "refused", "give exactly one of days, expires_at")
@@ -335,7 +342,11 @@ def create_hold(request: Request, who: Caller, body: HoldIn) -> One[HoldOut]:
                 expires_at=_utc(body.expires_at),
                 max_distance=body.max_distance,
                 actor=_actor(who),
+                may_hold_wide=False,  # keys have no role: wide holds are a coordinator's
             )
+        except HoldTooWide as exc:
+            session.rollback()
+            raise ApiError(403, "forbidden", str(exc)) from exc
         except OpsError as exc:
             session.rollback()
             raise ApiError(400, "refused", str(exc)) from exc

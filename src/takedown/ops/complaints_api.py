@@ -27,11 +27,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.access.visibility import Viewer, sighting_filter
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, get_app
 from takedown.api.models import ApiAgency, ApiUser
 from takedown.api.schemas import CheckedIn
-from takedown.api.scope import Viewer, sighting_filter
 from takedown.api.v1 import SAFE, Id, One, Page
 from takedown.ops.agencies import OpsError
 from takedown.ops.api import _actor, _member, _refused, _scoped, _utc

@@ -14,6 +14,10 @@ sighting's registrable domain or host is the domain or under it; ``signal`` — 
 Hamming distance (``max_distance``, default 31; 0 = exact), by a linear scan over the active
 PDQ holds (a few hundred at most in practice); ``label`` — ``name:value`` is among the labels
 of the bank entries it matched.
+
+Scope limits (who may hold a whole platform, a label or a wide PDQ radius; the bounds no one
+may pass) are :mod:`takedown.access.holds`: a wide hold needs ``may_hold_wide`` (a coordinator)
+and an operation the agency takes part in, whose lead agency sees it (:func:`coordinated`).
 """
 
 from __future__ import annotations
@@ -26,16 +30,23 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from takedown.access.holds import MAX_PDQ, NARROW_PDQ, HoldScopeError, check_scope, wide_reason
 from takedown.api.models import ApiAgency
-from takedown.ops.agencies import OpsError, get_agency
-from takedown.ops.models import OpsHold, OpsHoldHit
+from takedown.ops.agencies import OpsError, get_agency, operations_of
+from takedown.ops.models import OpsHold, OpsHoldHit, OpsOperation
 from takedown.store.models import Content, Sighting, Signal, utcnow
 from takedown.urls import InvalidURL, canonicalize
 
 KINDS = ("url", "domain", "signal", "label")
 MAX_DAYS = 366
-PDQ_DISTANCE = 31
-MAX_PDQ_DISTANCE = 128
+PDQ_DISTANCE = NARROW_PDQ
+MAX_PDQ_DISTANCE = MAX_PDQ
+
+
+class HoldTooWide(OpsError):
+    """A hold wider than its placer may place (see :mod:`takedown.access.holds`)."""
+
+
 _HEX = frozenset("0123456789abcdef")
 
 
@@ -84,9 +95,13 @@ def add_hold(
     max_distance: int | None = None,
     actor: str | None = None,
     now: datetime | None = None,
+    may_hold_wide: bool = False,
+    operation: str | None = None,
+    platform_domains: list[str] | None = None,
 ) -> OpsHold:
     """A hold of ``agency``; ``max_distance`` only for ``signal`` holds on ``pdq:<hex>``
-    (default :data:`PDQ_DISTANCE`)."""
+    (default :data:`PDQ_DISTANCE`). A wide hold needs ``may_hold_wide`` (the placer's role
+    allows ``hold_wide``) and an ``operation`` the agency takes part in."""
     now = now or utcnow()
     if kind not in KINDS:
         raise OpsError(f"unknown hold kind {kind!r} (one of: {', '.join(KINDS)})")
@@ -109,6 +124,16 @@ def add_hold(
             raise OpsError(f"a pdq hold's distance lies in 0..{MAX_PDQ_DISTANCE}")
     elif max_distance is not None:
         raise OpsError("only a signal hold on a pdq hash takes a distance")
+    operation_id = None
+    if operation is not None:
+        if operation not in operations_of(session, owner.id):
+            raise OpsError(f"agency {owner.name!r} takes part in no operation {operation!r}")
+        operation_id = session.scalar(select(OpsOperation.id).where(OpsOperation.name == operation))
+    try:
+        wide = wide_reason(kind, normalised, max_distance, platform_domains)
+        check_scope(wide, may_hold_wide=may_hold_wide, operation_id=operation_id)
+    except HoldScopeError as exc:
+        raise HoldTooWide(str(exc)) from exc
     hold = OpsHold(
         agency_id=owner.id,
         kind=kind,
@@ -118,6 +143,8 @@ def add_hold(
         created_by=actor,
         created_at=now,
         expires_at=expires_at,
+        wide=wide is not None,
+        operation_id=operation_id,
     )
     session.add(hold)
     session.flush()
@@ -187,6 +214,37 @@ def hold_view(hold: OpsHold, agency_name: str, *, owner: bool) -> dict[str, Any]
         "lifted_at": hold.lifted_at.isoformat() if hold.lifted_at else None,
         "lifted_by": hold.lifted_by,
     }
+
+
+def coordinated(session: Session, agency: str) -> list[dict[str, Any]]:
+    """The active wide holds placed within operations ``agency`` leads: who holds what, until
+    when, in which operation (the coordinator's view; never the reason)."""
+    lead = get_agency(session, agency)
+    names = dict(session.execute(select(ApiAgency.id, ApiAgency.name)).all())
+    out = []
+    for hold, operation in session.execute(
+        select(OpsHold, OpsOperation.name)
+        .join(OpsOperation, OpsOperation.id == OpsHold.operation_id)
+        .where(OpsHold.wide.is_(True), OpsOperation.lead_agency_id == lead.id)
+        .where(OpsHold.lifted_at.is_(None), OpsHold.expired_at.is_(None))
+        .order_by(OpsHold.id)
+    ):
+        if hold.expires_at <= utcnow():
+            continue
+        out.append(
+            {
+                "id": hold.id,
+                "agency": names.get(hold.agency_id, "?"),
+                "kind": hold.kind,
+                "value": hold.value,
+                "max_distance": hold.max_distance,
+                "operation": operation,
+                "created_at": hold.created_at.isoformat(),
+                "created_by": hold.created_by,
+                "expires_at": hold.expires_at.isoformat(),
+            }
+        )
+    return out
 
 
 def list_holds(session: Session, agency: str, *, all_states: bool = False) -> list[dict[str, Any]]:

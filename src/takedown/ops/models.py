@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.store.audit import AuditEvent, AuditHead
@@ -124,6 +134,10 @@ class OpsHold(Base):
     expired_at: Mapped[datetime | None] = mapped_column(default=None)  # when found expired
     lifted_at: Mapped[datetime | None] = mapped_column(default=None)
     lifted_by: Mapped[str | None] = mapped_column(String(200))
+    #: a hold over a whole platform's domain, a label or a wide PDQ radius (placed by a
+    #: coordinator, within an operation whose lead agency sees it): takedown.access.holds
+    wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    operation_id: Mapped[int | None] = mapped_column(ForeignKey("ops_operation.id"), default=None)
 
 
 class OpsHoldHit(Base):

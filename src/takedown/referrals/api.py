@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from takedown.access.visibility import Viewer, referral_filter, visible_ids
 from takedown.api.auth import Principal
 from takedown.api.common import ApiError, Caller, decode_cursor, get_app, page_of, scoped
 from takedown.api.schemas import CheckedIn
-from takedown.api.scope import Viewer, referral_filter, visible_ids
 from takedown.api.v1 import SAFE, Cursor, Limit, One, Page
 from takedown.app import App
 from takedown.referrals.machine import RESPONSES, IllegalTransition
@@ -145,7 +145,7 @@ def _out(r: Referral, items: int) -> dict[str, Any]:
 
 def _visible(session: Session, query: Any, who: Principal) -> Any:
     """A platform's key sees only its own referrals; an agency's key those with an item it
-    may see (see :mod:`takedown.api.scope`)."""
+    may see (see :mod:`takedown.access.visibility`)."""
     return query.where(referral_filter(session, Viewer.of(who)))
 
 
@@ -349,10 +349,15 @@ def _sendable(app: App, who: Principal) -> tuple[list[str], list[BlockedOut]]:
     ready: list[str] = []
     blocked: list[BlockedOut] = []
     with app.db.session() as session:
+        # an agency sends only referrals all of whose items it may see: a referral drafted by
+        # the operator that also holds another agency's items is the operator's to send
+        foreign = select(ReferralItem.referral_id).where(
+            ReferralItem.sighting_id.not_in(visible_ids(session, Viewer.of(who)))
+        )
         unsent = list(
             session.scalars(
                 _visible(session, select(Referral), who)
-                .where(Referral.state.in_(("drafted", "issued")))
+                .where(Referral.state.in_(("drafted", "issued")), Referral.id.not_in(foreign))
                 .order_by(Referral.id)
             )
         )

@@ -2,7 +2,7 @@
 
 Every filter is SQL: state, addressee, overdue (a removal order past its deadline, still
 ``sent`` or ``received``), operation (a referral with an item filed under it) and agency
-scoping (``viewer``: the referrals :func:`takedown.api.scope.referral_filter` lets it see,
+scoping (``viewer``: the referrals :func:`takedown.access.visibility.referral_filter` lets it see,
 with item counts of the items it may see). Item counts and deliveries are loaded for the
 listed referrals only.
 """
@@ -20,7 +20,7 @@ from takedown.referrals.models import Referral, ReferralDelivery, ReferralItem
 from takedown.store.models import Sighting, utcnow
 
 if TYPE_CHECKING:
-    from takedown.api.scope import Viewer
+    from takedown.access.visibility import Viewer
 
 UNSENT = ("drafted", "issued")
 OPEN = ("sent", "acknowledged", "received", "paused")
@@ -65,7 +65,7 @@ def listing(
             )
         items: Any = ReferralItem.id.is_not(None)
         if viewer is not None:
-            from takedown.api.scope import referral_filter, visible_ids
+            from takedown.access.visibility import referral_filter, visible_ids
 
             query = query.where(referral_filter(session, viewer))
             if viewer.platform_key is None:
@@ -141,7 +141,7 @@ def board(
             .order_by(Referral.addressee_key)
         )
         if viewer is not None:
-            from takedown.api.scope import referral_filter
+            from takedown.access.visibility import referral_filter
 
             query = query.where(referral_filter(session, viewer))
         rows = session.execute(query).all()

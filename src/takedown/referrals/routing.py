@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, select, true
 from sqlalchemy.orm import Session
 
 from takedown.app import App
@@ -90,8 +90,15 @@ def _label_strings(labels: dict[str, Any] | None) -> list[str]:
     return out
 
 
-def labels_of(session: Session, sightings: list[Sighting]) -> dict[int, list[str]]:
-    """Labels of the bank entries each sighting (or its content) matched."""
+def labels_of(
+    session: Session, sightings: list[Sighting], agency_id: int | None = None
+) -> dict[int, list[str]]:
+    """Labels of the bank entries each sighting (or its content) matched; for an agency, of
+    the banks it may read only (another agency's private bank lends no label)."""
+    from takedown.access.banks import readable
+    from takedown.access.visibility import Viewer
+    from takedown.store.models import Bank
+
     result: dict[int, set[str]] = defaultdict(set)
     by_content: dict[int, list[int]] = defaultdict(list)
     for s in sightings:
@@ -104,7 +111,9 @@ def labels_of(session: Session, sightings: list[Sighting]) -> dict[int, list[str
         rows = session.execute(
             select(Match.content_id, Match.sighting_id, BankEntry.labels)
             .join(BankEntry, BankEntry.id == Match.bank_entry_id)
+            .join(Bank, Bank.id == BankEntry.bank_id)
             .where(Match.state == "active")
+            .where(readable(Viewer(agency_id)) if agency_id is not None else true())
             .where(Match.content_id.in_(cids) | Match.sighting_id.in_(sids))
         )
         for content_id, sighting_id, labels in rows:
@@ -146,6 +155,10 @@ def pending_sightings(
         )
     if only is not None:
         query = query.where(Sighting.id.in_(sorted(only)))
+    if agency_id is not None:  # an agency refers what it may see: never another's items
+        from takedown.access.visibility import Viewer, sighting_filter
+
+        query = query.where(sighting_filter(session, Viewer(agency_id)))
     found = list(session.scalars(query))
     return filter_pending(session, found, agency_id=agency_id, actor=actor, blocked=blocked)
 
@@ -187,7 +200,7 @@ def draft(
                 )
             ).all()
         )
-        labels = labels_of(session, sightings)
+        labels = labels_of(session, sightings, agency_id)
         now = utcnow()
         for who, members in groups.values():
             for start in range(0, len(members), MAX_ITEMS):

@@ -245,6 +245,13 @@ class Bank(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the agency that owns the bank (only its keys change it); None: the operator's (CLI)
+    owner_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_agency.id"), default=None, index=True
+    )
+    #: "shared" (every agency reads it and gets its hits) or "private" (its owner only);
+    #: see takedown.access.banks
+    sharing: Mapped[str] = mapped_column(String(16), default="shared", server_default="shared")
 
 
 class BankEntry(Base):

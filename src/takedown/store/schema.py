@@ -16,6 +16,7 @@ FEATURE_MODEL_MODULES: tuple[str, ...] = (
     "takedown.api.models",
     "takedown.ops.models",
     "takedown.jobs.models",
+    "takedown.access.models",
 )
 
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from takedown.access.visibility import Viewer, visible_ids
 from takedown.api.common import Caller, decode_cursor, get_app, page_of, scoped
-from takedown.api.scope import Viewer, visible_ids
 from takedown.api.v1 import Cursor, Limit, Page
 from takedown.verify.models import VerifyCheck
 

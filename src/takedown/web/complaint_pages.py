@@ -38,7 +38,7 @@ from takedown.ops.complaints import ANSWER_WITHIN, OUTCOMES, complaint_view
 from takedown.ops.models import OpsComplaint, OpsOperation
 from takedown.store.models import Sighting, utcnow
 from takedown.web.ops_pages import Name, _actor, _member_operation
-from takedown.web.views import Id, User, _app, not_found, page, refused, viewer_of
+from takedown.web.views import Id, User, _app, needs, not_found, page, refused, viewer_of
 
 router = APIRouter(include_in_schema=False)
 #: the role action asked to record and decide complaints (see the module docstring)
@@ -84,7 +84,7 @@ def _visible_complaint(session: Session, viewer: Viewer, complaint_id: int) -> O
     return found
 
 
-@router.get("/complaints", response_class=HTMLResponse)
+@router.get("/complaints", response_class=HTMLResponse, **needs("read"))
 def complaints(
     request: Request,
     user: User,
@@ -118,7 +118,7 @@ def _received(value: str) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
-@router.post("/complaints", response_model=None)
+@router.post("/complaints", response_model=None, **needs(COMPLAIN, "record complaints"))
 def record(
     request: Request,
     user: User,
@@ -160,7 +160,11 @@ def record(
     return _back("/complaints")
 
 
-@router.post("/complaints/{complaint_id}/decision", response_model=None)
+@router.post(
+    "/complaints/{complaint_id}/decision",
+    response_model=None,
+    **needs(COMPLAIN, "decide complaints"),
+)
 def decide(
     request: Request,
     user: User,
@@ -206,7 +210,7 @@ def _assignments_path(name: str) -> str:
     return f"/operations/{quote(name, safe='')}{SUFFIX}"
 
 
-@router.get("/operations/{name:path}/assignments", response_class=HTMLResponse)
+@router.get("/operations/{name:path}/assignments", response_class=HTMLResponse, **needs("read"))
 def assignments(
     request: Request,
     user: User,
@@ -255,7 +259,9 @@ def _listed(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
-@router.post("/operations/{name:path}/assignments", response_model=None)
+@router.post(
+    "/operations/{name:path}/assignments", response_model=None, **needs(ASSIGN, "assign analysts")
+)
 def assign(
     request: Request,
     user: User,

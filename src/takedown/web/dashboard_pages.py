@@ -22,7 +22,7 @@ from takedown.store.blobs import BlobError
 from takedown.store.models import Content
 from takedown.web import svg
 from takedown.web.figures import all_figures, figure
-from takedown.web.views import MEDIA_CSP, Id, User, _app, _svg, page, viewer_of
+from takedown.web.views import MEDIA_CSP, Id, User, _app, _svg, needs, page, viewer_of
 
 router = APIRouter(include_in_schema=False)
 MEDIA_TYPES = {
@@ -38,13 +38,13 @@ FigureName = Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")]
 
 
 # -- dashboard ------------------------------------------------------------------------------
-@router.get("/dashboard", response_class=HTMLResponse)
+@router.get("/dashboard", response_class=HTMLResponse, **needs("read"))
 def dashboard(request: Request, user: User) -> HTMLResponse:
     figures = all_figures(_app(request), viewer_of(user))
     return page(request, "dashboard.html", user, figures=figures, title="Dashboard")
 
 
-@router.get("/dashboard/{name}.svg", response_model=None)
+@router.get("/dashboard/{name}.svg", response_model=None, **needs("read"))
 def chart(request: Request, user: User, name: FigureName) -> Response:
     found = figure(_app(request), name, viewer_of(user))
     if found is None:
@@ -52,7 +52,7 @@ def chart(request: Request, user: User, name: FigureName) -> Response:
     return _svg(svg.render(found))
 
 
-@router.get("/dashboard/{name}.csv", response_model=None)
+@router.get("/dashboard/{name}.csv", response_model=None, **needs("read"))
 def chart_csv(request: Request, user: User, name: FigureName) -> Response:
     found = figure(_app(request), name, viewer_of(user))
     if found is None:
@@ -68,7 +68,7 @@ def chart_csv(request: Request, user: User, name: FigureName) -> Response:
 
 
 # -- media ----------------------------------------------------------------------------------
-@router.get("/media/{content_id}", response_model=None)
+@router.get("/media/{content_id}", response_model=None, **needs("read"))
 def media(request: Request, content_id: Id, user: User) -> Response:
     """Content bytes for the blurred preview: never sniffed, never a document, never script."""
     app = _app(request)

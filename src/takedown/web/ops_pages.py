@@ -38,12 +38,13 @@ from takedown.api.auth import WebUser
 from takedown.api.scope import Viewer, agency_name, sighting_filter, visible_ids
 from takedown.ops import api as ops_api
 from takedown.ops import complaints_api
-from takedown.ops.holds import PDQ_DISTANCE
+from takedown.ops.holds import MAX_PDQ_DISTANCE, PDQ_DISTANCE
 from takedown.store.models import Sighting
 from takedown.web.views import (
     MEDIA_CSP,
     User,
     _app,
+    needs,
     not_found,
     page,
     refused,
@@ -78,7 +79,7 @@ def _member_operation(session: Session, viewer: Viewer, name: str) -> bool:
     return viewer.agency_id is not None and name in operations_of(session, viewer.agency_id)
 
 
-@router.get("/operations", response_class=HTMLResponse)
+@router.get("/operations", response_class=HTMLResponse, **needs("read"))
 def operations(request: Request, user: User) -> HTMLResponse:
     from takedown.ops.operations import list_operations
 
@@ -90,7 +91,7 @@ def operations(request: Request, user: User) -> HTMLResponse:
     return page(request, "operations.html", user, operations=found, title="Operations")
 
 
-@router.get("/operations/{name:path}", response_class=HTMLResponse)
+@router.get("/operations/{name:path}", response_class=HTMLResponse, **needs("read"))
 def operation_board(request: Request, user: User, name: Name) -> HTMLResponse:
     from takedown.ops.agencies import OpsError
     from takedown.ops.operations import board
@@ -125,7 +126,7 @@ def _tables(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/reports/operation/{name:path}", response_class=HTMLResponse)
+@router.get("/reports/operation/{name:path}", response_class=HTMLResponse, **needs("read"))
 def operation_report(request: Request, user: User, name: Name) -> HTMLResponse:
     from takedown.ops.agencies import OpsError
     from takedown.ops.reports import operation_report as build
@@ -158,7 +159,7 @@ def _day(value: str | None, fallback: date) -> date | None:
         return None
 
 
-@router.get("/reports/transparency", response_class=HTMLResponse)
+@router.get("/reports/transparency", response_class=HTMLResponse, **needs("read"))
 def transparency(
     request: Request,
     user: User,
@@ -195,21 +196,23 @@ def transparency(
 
 
 # -- holds --------------------------------------------------------------------------------------
-@router.get("/holds", response_class=HTMLResponse)
+@router.get("/holds", response_class=HTMLResponse, **needs("read"))
 def holds(
     request: Request, user: User, error: Annotated[str | None, Query(max_length=400)] = None
 ) -> HTMLResponse:
     from takedown.ops.agencies import allowed
-    from takedown.ops.holds import list_holds, notifications
+    from takedown.ops.holds import coordinated, list_holds, notifications
 
     viewer = viewer_of(user)
     mine: list[dict[str, Any]] = []
     hits: list[dict[str, Any]] = []
+    wide: list[dict[str, Any]] = []
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer)
         if agency is not None:
             mine = list_holds(session, agency, all_states=True)
             hits = notifications(session, agency)
+            wide = coordinated(session, agency)
     return page(
         request,
         "holds.html",
@@ -217,9 +220,12 @@ def holds(
         agency=agency,
         holds=mine,
         hits=hits,
+        coordinated=wide,
         kinds=HOLD_KINDS,
         pdq_distance=PDQ_DISTANCE,
+        max_pdq=MAX_PDQ_DISTANCE,
         may_hold=agency is not None and allowed(user.role, "hold"),
+        may_hold_wide=agency is not None and allowed(user.role, "hold_wide"),
         error=error,
         title="Holds",
     )
@@ -235,7 +241,7 @@ def _back_to_holds(error: str | None = None) -> RedirectResponse:
     return RedirectResponse(f"/holds{suffix}", status_code=303)
 
 
-@router.post("/holds", response_model=None)
+@router.post("/holds", response_model=None, **needs("hold", "place holds"))
 def add_hold(
     request: Request,
     user: User,
@@ -244,9 +250,10 @@ def add_hold(
     value: Annotated[str, Form(max_length=4000)],
     reason: Annotated[str, Form(max_length=4000)],
     days: Annotated[float, Form(gt=0, le=366)] = 30,
-    max_distance: Annotated[int, Form(ge=0, le=128)] = PDQ_DISTANCE,
+    max_distance: Annotated[int, Form(ge=0, le=128)] = PDQ_DISTANCE,  # over 63: refused
+    operation: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    from takedown.ops.agencies import OpsError
+    from takedown.ops.agencies import OpsError, allowed
     from takedown.ops.holds import add_hold as add
     from takedown.store.audit import acting_as
 
@@ -267,6 +274,8 @@ def add_hold(
                     days=days,
                     max_distance=max_distance if _pdq_hold(kind, value) else None,
                     actor=_actor(user),
+                    may_hold_wide=allowed(user.role, "hold_wide"),
+                    operation=operation.strip() or None,
                 )
         except OpsError as exc:
             session.rollback()
@@ -274,7 +283,7 @@ def add_hold(
     return _back_to_holds()
 
 
-@router.post("/holds/{hold_id}/lift", response_model=None)
+@router.post("/holds/{hold_id}/lift", response_model=None, **needs("hold", "lift holds"))
 def lift_hold(
     request: Request,
     user: User,
@@ -340,7 +349,7 @@ def _visible_outlet(session: Session, viewer: Viewer, name: str) -> tuple[Any, l
     return outlet, domains
 
 
-@router.get("/infra", response_class=HTMLResponse)
+@router.get("/infra", response_class=HTMLResponse, **needs("read"))
 def infra(request: Request, user: User) -> HTMLResponse:
     from takedown.infra.models import InfraOutlet
 
@@ -425,7 +434,7 @@ def picture_svg(html: str) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
 
 
-@router.get("/infra/picture.svg", response_model=None)
+@router.get("/infra/picture.svg", response_model=None, **needs("read"))
 def infra_picture(
     request: Request,
     user: User,
@@ -451,7 +460,7 @@ def infra_picture(
     )
 
 
-@router.get("/infra/{outlet:path}", response_class=HTMLResponse)
+@router.get("/infra/{outlet:path}", response_class=HTMLResponse, **needs("read"))
 def infra_outlet(request: Request, user: User, outlet: Name) -> HTMLResponse:
     from takedown.infra.planning import plan_outlet
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.access.banks import may_read
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.app import App
 from takedown.matching.lookup import evidence_text
@@ -194,6 +195,8 @@ def evidence_for(
         elif entry is not None and bank is not None:
             if bank.allow_list:
                 continue
+            if viewer is not None and not may_read(viewer, bank.owner_agency_id, bank.sharing):
+                continue  # another agency's private bank: not even its name
             item = Evidence(
                 "bank",
                 match.distance,

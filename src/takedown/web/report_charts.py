@@ -28,7 +28,7 @@ from takedown.api.scope import visible_ids
 from takedown.web import svg
 from takedown.web.figures import Figure
 from takedown.web.ops_pages import _day, _member_operation
-from takedown.web.views import User, _app, _svg, viewer_of
+from takedown.web.views import User, _app, _svg, needs, viewer_of
 
 router = APIRouter(include_in_schema=False)
 FigureName = Annotated[str, PathParam(min_length=1, max_length=40)]
@@ -211,7 +211,7 @@ def report_figure(report: Report, name: str) -> Figure | None:
 
 
 # -- routes -------------------------------------------------------------------------------------
-@router.get("/reports/chart/operation/{figure}.svg", response_model=None)
+@router.get("/reports/chart/operation/{figure}.svg", response_model=None, **needs("read"))
 def operation_chart(
     request: Request,
     user: User,
@@ -249,7 +249,7 @@ def _period(start: str | None, end: str | None) -> tuple[datetime, datetime] | N
     )
 
 
-@router.get("/reports/chart/transparency/{figure}.svg", response_model=None)
+@router.get("/reports/chart/transparency/{figure}.svg", response_model=None, **needs("read"))
 def transparency_chart(
     request: Request,
     user: User,

@@ -23,6 +23,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select
 
+from takedown.access.banks import readable as readable_banks
+from takedown.access.policy import page_mark, public
+from takedown.access.roles import allowed
 from takedown.api.auth import (
     WebUser,
     authenticate_user,
@@ -39,7 +42,6 @@ from takedown.api.scope import (
     sighting_filter,
 )
 from takedown.app import App
-from takedown.ops.agencies import allowed
 from takedown.referrals.board import OPEN, UNSENT, listing
 from takedown.referrals.machine import KINDS
 from takedown.referrals.models import ReferralItem
@@ -103,6 +105,29 @@ def web_user(request: Request) -> WebUser:
 User = Annotated[WebUser, Depends(web_user)]
 
 
+class RoleRefused(Exception):
+    """Raised by the check :func:`needs` installs (handled: 403 "your role cannot ...")."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def needs(permission: str, what: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for a page's route decorator: the user's role must allow
+    ``permission`` (:func:`takedown.access.roles.allowed`), checked before the handler runs
+    (else 403 "your role cannot <what>"), and the mark the generated access test reads
+    (:mod:`takedown.access.policy`)."""
+    mark = page_mark(permission)
+
+    def check(user: User) -> None:
+        if not allowed(user.role, permission):
+            raise RoleRefused(what or permission)
+
+    check.__name__ = f"needs_{permission}"
+    return {"dependencies": [Depends(check)], "openapi_extra": mark}
+
+
 def viewer_of(user: WebUser) -> Viewer:
     return Viewer(user.agency_id, None, user.username)
 
@@ -136,7 +161,7 @@ def page(request: Request, name: str, user: WebUser | None, **context: Any) -> H
 
 
 # -- login ----------------------------------------------------------------------------------
-@router.get("/login", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse, **public("the login form"))
 def login_form(request: Request, error: str | None = None) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response: HTMLResponse = templates.TemplateResponse(
@@ -153,7 +178,7 @@ def login_form(request: Request, error: str | None = None) -> HTMLResponse:
     return response
 
 
-@router.post("/login", response_model=None)
+@router.post("/login", response_model=None, **public("logging in"))
 def login(
     request: Request,
     username: Annotated[str, Form(max_length=200)],
@@ -191,7 +216,7 @@ def login(
     return response
 
 
-@router.post("/logout", response_model=None)
+@router.post("/logout", response_model=None, **needs("read"))
 def logout(
     request: Request,
     user: User,
@@ -204,7 +229,7 @@ def logout(
     return response
 
 
-@router.get("/", response_model=None)
+@router.get("/", response_model=None, **needs("read"))
 def home(user: User) -> Response:
     return RedirectResponse("/queue", status_code=303)
 
@@ -221,7 +246,7 @@ def _text_of(app: App, content: Content | None) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-@router.get("/queue", response_class=HTMLResponse)
+@router.get("/queue", response_class=HTMLResponse, **needs("read"))
 def queue(request: Request, user: User) -> HTMLResponse:
     app = _app(request)
     items = review_queue(app, viewer=viewer_of(user))
@@ -229,7 +254,9 @@ def queue(request: Request, user: User) -> HTMLResponse:
     return page(request, "queue.html", user, items=items, texts=texts, title="Review queue")
 
 
-@router.post("/queue/{sighting_id}/decision", response_model=None)
+@router.post(
+    "/queue/{sighting_id}/decision", response_model=None, **needs("review", "decide review items")
+)
 def decide(
     request: Request,
     user: User,
@@ -238,7 +265,8 @@ def decide(
     csrf: Annotated[str, Form(max_length=200)],
     note: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    check_csrf(user, csrf)
+    if (refusal := refused(user, csrf, "review", "decide review items")) is not None:
+        return refusal
     if decision not in DECISIONS:
         return HTMLResponse("unknown decision", status_code=400)
     app = _app(request)
@@ -269,7 +297,7 @@ def decide(
 
 
 # -- material page --------------------------------------------------------------------------
-@router.get("/material/{cluster_id}", response_class=HTMLResponse)
+@router.get("/material/{cluster_id}", response_class=HTMLResponse, **needs("read"))
 def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
     app = _app(request)
     viewer = viewer_of(user)
@@ -299,6 +327,7 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
             .join(Match, Match.bank_entry_id == BankEntry.id)
             .join(Content, Content.id == Match.content_id)
             .where(Content.cluster_id == cluster_id, Bank.allow_list.is_(False))
+            .where(readable_banks(viewer))
             .limit(20)
         ).all()
         matched = how_matched(session, {c.id for _s, c in rows})
@@ -326,7 +355,7 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
     )
 
 
-@router.get("/material/{cluster_id}/timeline.svg", response_model=None)
+@router.get("/material/{cluster_id}/timeline.svg", response_model=None, **needs("read"))
 def material_timeline(request: Request, cluster_id: Id, user: User) -> Response:
     app = _app(request)
     viewer = viewer_of(user)
@@ -428,7 +457,7 @@ def _board_of(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]
     return [out[k] for k in sorted(out)]
 
 
-@router.get("/referrals", response_class=HTMLResponse)
+@router.get("/referrals", response_class=HTMLResponse, **needs("read"))
 def referrals_board(
     request: Request,
     user: User,
@@ -455,7 +484,7 @@ def referrals_board(
     )
 
 
-@router.post("/referrals/send", response_model=None)
+@router.post("/referrals/send", response_model=None, **needs("refer", "send referrals"))
 def send_decided(
     request: Request,
     user: User,
