@@ -10,7 +10,7 @@ import click
 
 from takedown.cli.output import console, fail, json_option, print_json, table
 from takedown.matching import banks as bank_ops
-from takedown.matching.formats import WRITERS, BankFormatError, parse
+from takedown.matching.formats import FORMATS, WRITER_NAMES, BankFormatError, parse, writers
 from takedown.matching.lookup import (
     LookupFailed,
     LookupResult,
@@ -283,7 +283,7 @@ def bank_list(obj: Any, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "csv", "te", "plain"]),
+    type=click.Choice(["auto", *FORMATS]),
     default="auto",
     show_default=True,
 )
@@ -294,7 +294,9 @@ def bank_list(obj: Any, as_json: bool) -> None:
 def bank_import(
     obj: Any, name: str, file: Path, fmt: str, signal: str | None, actor: str | None, as_json: bool
 ) -> None:
-    """Import entries (ThreatExchange/HMA CSV, te signal file, plain hex list)."""
+    """Import entries: pytx local_file lists (te/pytx), pytx `dataset -P` output (pytx-print),
+    pytx/HMA 1.0 .te cache files (te-cache), CSV (Takedown's, pytx's dataset CSV, GIFCT-style,
+    ThreatExchange typed records) or a plain hex list. One transaction: all or nothing."""
     try:
         report = bank_ops.add_entries(obj.app, name, parse(file, fmt, signal), actor)
     except (bank_ops.BankError, BankFormatError) as exc:
@@ -309,37 +311,59 @@ def print_import(report: bank_ops.BankImportReport, as_json: bool) -> None:
         return
     console.print(
         f"{report.added} added, {report.restored} restored, "
-        f"{report.duplicates} duplicates, {len(report.rejected)} rejected",
+        f"{report.duplicates} duplicates, {report.rejected_count} rejected",
         markup=False,
     )
     for bad in report.rejected[:50]:
         console.print(f"  rejected {bad.ref}: {bad.reason}", markup=False)
+    if report.rejected_count > 50:
+        console.print(f"  … and {report.rejected_count - 50} more rejected rows", markup=False)
 
 
 @bank.command("export")
 @click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(WRITER_NAMES), default="csv", show_default=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True
+    "--out",
+    type=click.Path(path_type=Path),
+    help="File to write (default stdout); a folder for te-cache.",
 )
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
+    "--variant",
+    type=click.Choice(["cli", "hma1"]),
+    default="cli",
+    show_default=True,
+    help="te-cache columns: pytx's CLI cache or HMA 1.0's data files.",
 )
 @json_option
 @click.pass_obj
-def bank_export(obj: Any, name: str, fmt: str, out: Path | None, as_json: bool) -> None:
-    """Export active entries with labels and feedback."""
+def bank_export(
+    obj: Any, name: str, fmt: str, out: Path | None, variant: str, as_json: bool
+) -> None:
+    """Export active entries with labels and feedback (pytx, HMA, GIFCT, CSV, plain)."""
+    from takedown.matching.format_pytx import pytx_skipped, write_te_cache
+
     try:
         rows = bank_ops.export_rows(obj.app, name)
     except bank_ops.BankError as exc:
         raise fail(str(exc)) from exc
-    if out is None and not as_json:
-        WRITERS[fmt](rows, sys.stdout)
+    skipped = pytx_skipped(rows) if fmt == "pytx" else {}
+    files: dict[str, int] = {}
+    if fmt == "te-cache":
+        if out is None:
+            raise fail("te-cache writes one file per type: give --out FOLDER")
+        files = write_te_cache(rows, out, variant)
+        skipped = {"no ThreatExchange type": files.pop("")} if "" in files else {}
+        count = sum(files.values())
+    elif out is None and not as_json:
+        writers()[fmt](rows, sys.stdout)
+        _warn_skipped(skipped)
         return
-    if out is not None:
+    elif out is not None:
         with out.open("w", encoding="utf-8", newline="") as handle:
-            count = WRITERS[fmt](rows, handle)
+            count = writers()[fmt](rows, handle)
     else:
-        count = len(rows)
+        count = len(rows) - sum(skipped.values())
     if as_json:
         print_json(
             {
@@ -347,11 +371,19 @@ def bank_export(obj: Any, name: str, fmt: str, out: Path | None, as_json: bool) 
                 "format": fmt,
                 "entries": count,
                 "out": str(out) if out else None,
+                "files": files,
+                "not_exported": skipped,
                 "rows": [] if out else [vars(r) for r in rows],
             }
         )
     else:
         console.print(f"{count} entries written to {out}", markup=False)
+        _warn_skipped(skipped)
+
+
+def _warn_skipped(skipped: dict[str, int]) -> None:
+    for kind, n in sorted(skipped.items()):
+        click.echo(f"not exported: {n} {kind} entries (the format has no such type)", err=True)
 
 
 @bank.command("feedback")

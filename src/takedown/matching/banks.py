@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from takedown.app import App
-from takedown.matching.formats import LABEL_FIELDS, BadRow, BankRow
+from takedown.matching.formats import EXCHANGE_LABELS, LABEL_FIELDS, BadRow, BankRow
 from takedown.plugins import signal_types
 from takedown.signals.base import InvalidSignal
 from takedown.store.models import Bank, BankChange, BankEntry, EntryFeedback
@@ -24,6 +24,13 @@ class BankError(Exception):
     """A bank operation that cannot be done as asked."""
 
 
+#: Rejected rows an import report lists (the rest are counted): a 10M-line file of bad rows
+#: must not hold 10M reasons in memory.
+MAX_REPORTED = 1000
+#: Rows validated, looked up and inserted together.
+BATCH = 2000
+
+
 @dataclass
 class BankImportReport:
     bank: str
@@ -31,6 +38,12 @@ class BankImportReport:
     duplicates: int = 0
     restored: int = 0
     rejected: list[BadRow] = field(default_factory=list)
+    rejected_count: int = 0
+
+    def reject(self, row: BadRow) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REPORTED:
+            self.rejected.append(row)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +51,7 @@ class BankImportReport:
             "added": self.added,
             "duplicates": self.duplicates,
             "restored": self.restored,
+            "rejected_count": self.rejected_count,
             "rejected": [{"ref": r.ref, "reason": r.reason} for r in self.rejected],
         }
 
@@ -159,58 +173,122 @@ def list_banks(app: App) -> list[BankInfo]:
 def add_entries(
     app: App, bank_name: str, rows: Iterable[BankRow | BadRow], actor: str | None = None
 ) -> BankImportReport:
-    """Add rows to a bank; idempotent (an entry already present is a duplicate)."""
+    """Add rows to a bank; idempotent (an entry already present is a duplicate).
+
+    One transaction: a file is imported whole or, if anything fails, not at all. Rows go in
+    batches (validated, looked up and inserted together), so memory stays flat however many
+    rows the iterable yields; rejected rows are counted, and the first :data:`MAX_REPORTED`
+    kept with their reasons."""
     types = signal_types()
     report = BankImportReport(bank=bank_name)
     with app.db.session() as session:
         bank = get_bank(session, bank_name)
         defaults = dict(bank.labels or {})
+        batch: list[tuple[BankRow, str, dict[str, str]]] = []
         for row in rows:
             if isinstance(row, BadRow):
-                report.rejected.append(row)
+                report.reject(row)
                 continue
             kind = types.get(row.signal_type)
             if kind is None:
-                report.rejected.append(
-                    BadRow(row.ref, f"unknown signal type {row.signal_type[:40]!r}")
-                )
+                report.reject(BadRow(row.ref, f"unknown signal type {row.signal_type[:40]!r}"))
                 continue
             try:
                 value = kind.validate(row.value)
                 labels = _labels({**defaults, **row.labels})
             except (InvalidSignal, BankError) as exc:
-                report.rejected.append(BadRow(row.ref, str(exc)))
+                report.reject(BadRow(row.ref, str(exc)))
                 continue
-            existing = session.scalar(
-                select(BankEntry).where(
-                    BankEntry.bank_id == bank.id,
-                    BankEntry.signal_type == row.signal_type,
-                    BankEntry.value == value,
-                )
-            )
-            if existing is not None:
-                if existing.removed_at is None:
-                    report.duplicates += 1
-                    continue
-                existing.removed_at = None
-                existing.labels = labels or None
-                session.flush()
-                _change(session, bank, "restore", actor, existing)
-                report.restored += 1
-                continue
-            entry = BankEntry(
-                bank_id=bank.id,
-                signal_type=row.signal_type,
-                value=value,
-                labels=labels or None,
-                external_id=row.external_id,
-                status="active",
-            )
-            session.add(entry)
-            session.flush()
-            _change(session, bank, "add", actor, entry, ref=row.ref)
-            report.added += 1
+            batch.append((row, value, labels))
+            if len(batch) >= BATCH:
+                _add_batch(session, bank, batch, actor, report)
+                batch = []
+        if batch:
+            _add_batch(session, bank, batch, actor, report)
     return report
+
+
+def _add_batch(
+    session: Session,
+    bank: Bank,
+    batch: list[tuple[BankRow, str, dict[str, str]]],
+    actor: str | None,
+    report: BankImportReport,
+) -> None:
+    """Insert a batch of valid rows: duplicates counted, removed entries restored."""
+    wanted: dict[tuple[str, str], tuple[BankRow, dict[str, str]]] = {}
+    for row, value, labels in batch:
+        key = (row.signal_type, value)
+        if key in wanted:
+            report.duplicates += 1
+        else:
+            wanted[key] = (row, labels)
+    existing: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+    by_type: dict[str, list[str]] = {}
+    for kind, value in wanted:
+        by_type.setdefault(kind, []).append(value)
+    for kind, values in by_type.items():
+        for entry_id, value, removed_at in session.execute(
+            select(BankEntry.id, BankEntry.value, BankEntry.removed_at).where(
+                BankEntry.bank_id == bank.id,
+                BankEntry.signal_type == kind,
+                BankEntry.value.in_(values),
+            )
+        ):
+            existing[(kind, value)] = (entry_id, removed_at)
+    new: list[dict[str, Any]] = []
+    refs: list[str] = []
+    for key, (row, labels) in wanted.items():
+        if key in existing:
+            entry_id, removed_at = existing[key]
+            if removed_at is None:
+                report.duplicates += 1
+                continue
+            entry = session.get(BankEntry, entry_id)
+            if entry is not None:
+                entry.removed_at = None
+                entry.labels = labels or None
+                session.flush()
+                _change(session, bank, "restore", actor, entry)
+                report.restored += 1
+            continue
+        new.append(
+            {
+                "bank_id": bank.id,
+                "signal_type": key[0],
+                "value": key[1],
+                "labels": labels or None,
+                "external_id": row.external_id,
+                "status": "active",
+                "added_at": datetime.now(UTC),
+                "match_count": 0,
+            }
+        )
+        refs.append(row.ref)
+    if not new:
+        return
+    ids = list(
+        session.scalars(
+            insert(BankEntry).returning(BankEntry.id, sort_by_parameter_order=True), new
+        )
+    )
+    changes = []
+    for entry_id, ref in zip(ids, refs, strict=True):
+        bank.version += 1
+        changes.append(
+            {
+                "bank_id": bank.id,
+                "entry_id": entry_id,
+                "version": bank.version,
+                "action": "add",
+                "actor": actor,
+                "at": datetime.now(UTC),
+                "detail": {"ref": ref},
+            }
+        )
+    session.execute(insert(BankChange), changes)
+    session.flush()
+    report.added += len(ids)
 
 
 def remove_entry(app: App, entry_id: int, actor: str | None = None) -> BankEntry:
@@ -288,7 +366,11 @@ def export_rows(app: App, bank_name: str) -> list[BankRow]:
         summary.setdefault(entry_id, []).append(f"{verdict}:{n}")
     rows = []
     for entry in entries:
-        labels = {k: str(v) for k, v in (entry.labels or {}).items() if k in LABEL_FIELDS}
+        labels = {
+            k: str(v)
+            for k, v in (entry.labels or {}).items()
+            if k in LABEL_FIELDS or k in EXCHANGE_LABELS
+        }
         if entry.id in summary:
             labels["feedback"] = ";".join(summary[entry.id])
         rows.append(
