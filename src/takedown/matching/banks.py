@@ -208,6 +208,31 @@ def add_entries(
     return report
 
 
+def _entries_of(
+    session: Session, bank: Bank, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, datetime | None]]:
+    """(id, removed_at) of this bank's entries with these (signal type, value) keys."""
+    by_type: dict[str, list[str]] = {}
+    for kind, value in keys:
+        by_type.setdefault(kind, []).append(value)
+    found: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+    for kind, values in by_type.items():
+        for entry_id, value, removed_at in session.execute(
+            select(BankEntry.id, BankEntry.value, BankEntry.removed_at).where(
+                BankEntry.bank_id == bank.id,
+                BankEntry.signal_type == kind,
+                BankEntry.value.in_(values),
+            )
+        ):
+            found[(kind, value)] = (entry_id, removed_at)
+    return found
+
+
+def _ids_in_order(session: Session, bank: Bank, new: list[dict[str, Any]]) -> list[int]:
+    found = _entries_of(session, bank, [(r["signal_type"], r["value"]) for r in new])
+    return [found[(r["signal_type"], r["value"])][0] for r in new]
+
+
 def _add_batch(
     session: Session,
     bank: Bank,
@@ -223,19 +248,7 @@ def _add_batch(
             report.duplicates += 1
         else:
             wanted[key] = (row, labels)
-    existing: dict[tuple[str, str], tuple[int, datetime | None]] = {}
-    by_type: dict[str, list[str]] = {}
-    for kind, value in wanted:
-        by_type.setdefault(kind, []).append(value)
-    for kind, values in by_type.items():
-        for entry_id, value, removed_at in session.execute(
-            select(BankEntry.id, BankEntry.value, BankEntry.removed_at).where(
-                BankEntry.bank_id == bank.id,
-                BankEntry.signal_type == kind,
-                BankEntry.value.in_(values),
-            )
-        ):
-            existing[(kind, value)] = (entry_id, removed_at)
+    existing = _entries_of(session, bank, list(wanted))
     new: list[dict[str, Any]] = []
     refs: list[str] = []
     for key, (row, labels) in wanted.items():
@@ -267,11 +280,10 @@ def _add_batch(
         refs.append(row.ref)
     if not new:
         return
-    ids = list(
-        session.scalars(
-            insert(BankEntry).returning(BankEntry.id, sort_by_parameter_order=True), new
-        )
-    )
+    # plain executemany statements: one per batch (the audit chain digests each as a whole;
+    # RETURNING would make SQLite insert, and the audit keep, row by row)
+    session.execute(insert(BankEntry), new)
+    ids = _ids_in_order(session, bank, new)
     changes = []
     for entry_id, ref in zip(ids, refs, strict=True):
         bank.version += 1

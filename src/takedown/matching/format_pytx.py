@@ -89,6 +89,9 @@ def write_te_cache(rows: Iterable[BankRow], folder: Path, variant: str = "cli") 
     try:
         for row in rows:
             indicator = names.TAKEDOWN_TO_INDICATOR.get(row.signal_type)
+            given = row.labels.get("indicator_type", "")
+            if names.INDICATOR_TO_TAKEDOWN.get(given) == row.signal_type:
+                indicator = given  # e.g. HASH_VIDEO_MD5 stays so, not HASH_MD5
             if indicator is None:
                 counts[""] += 1
                 continue
@@ -140,7 +143,7 @@ def parse_te_cache(
         if not all(i.isdigit() for i in ids):
             yield BadRow(ref, "the id columns of a .te cache row must be numbers")
             continue
-        labels = {"descriptor_id": ids[-1], "added_on": added_on[:50]}
+        labels = {"descriptor_id": ids[-1], "added_on": added_on[:50], "indicator_type": indicator}
         if tags:
             labels["tags"] = " ".join(tags.split())[:500]
         external = ids[0] if len(ids) == 2 else None

@@ -33,7 +33,7 @@ from takedown.signals.base import SignalError
 
 LABEL_FIELDS = ("outlet", "entity", "taxonomy", "source", "confidence")
 #: Labels that hash-sharing formats carry (pytx tags and category, ThreatExchange ids and dates).
-EXCHANGE_LABELS = ("tags", "category", "descriptor_id", "added_on")
+EXCHANGE_LABELS = ("tags", "category", "descriptor_id", "added_on", "indicator_type")
 VALUE_ALIASES = (
     "value",
     "signal",
@@ -281,7 +281,7 @@ def _type_from_column(column: str, value: str) -> str:
 
 def write_csv(rows: Iterable[BankRow], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
-    extra = [k for k in EXCHANGE_LABELS if k != "category"]
+    extra = [k for k in EXCHANGE_LABELS if k not in ("category", "indicator_type")]
     writer.writerow(["signal_type", "value", "external_id", *LABEL_FIELDS, *extra, "feedback"])
     count = 0
     for row in rows:
