@@ -201,7 +201,7 @@ def test_a_failing_import_leaves_nothing_behind(app: App) -> None:
             yield BankRow(str(i), "md5", f"{i:032x}")
         raise OSError("disk went away")
 
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk went away"):
         banks.add_entries(app, "atomic", rows())
     assert banks.entries(app, "atomic") == []
     assert [c.action for c in banks.history(app, "atomic")] == ["create"]

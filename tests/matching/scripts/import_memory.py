@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from takedown.app import App
+from takedown.config import Settings
 from takedown.matching import banks
 from takedown.matching.formats import parse
-from takedown.config import Settings
 
 
 def main() -> None:
