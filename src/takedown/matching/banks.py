@@ -303,6 +303,45 @@ def _add_batch(
     report.added += len(ids)
 
 
+def set_enabled(app: App, name: str, enabled: bool, actor: str | None = None) -> Bank:
+    """Turn matching against a bank on or off (HMA's ``matching_enabled_ratio`` 1 or 0)."""
+    with app.db.session() as session:
+        bank = get_bank(session, name)
+        if bank.enabled != enabled:
+            bank.enabled = enabled
+            _change(session, bank, "enable" if enabled else "disable", actor)
+        return bank
+
+
+def rename_bank(app: App, name: str, new: str, actor: str | None = None) -> Bank:
+    new = new.strip()
+    if not new or len(new) > 200:
+        raise BankError("a bank needs a name of 1 to 200 characters")
+    with app.db.session() as session:
+        bank = get_bank(session, name)
+        if new != name and session.scalar(select(Bank.id).where(Bank.name == new)) is not None:
+            raise BankError(f"a bank named {new!r} exists already")
+        bank.name = new
+        _change(session, bank, "rename", actor, old=name, new=new)
+        return bank
+
+
+def retire_bank(app: App, name: str, actor: str | None = None) -> Bank:
+    """What deleting a bank means here: every entry removed and matching off; the bank and
+    its history stay (an audit trail of what was matched against)."""
+    now = datetime.now(UTC)
+    with app.db.session() as session:
+        bank = get_bank(session, name)
+        for entry in session.scalars(
+            select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+        ):
+            entry.removed_at = now
+            _change(session, bank, "remove", actor, entry)
+        bank.enabled = False
+        _change(session, bank, "disable", actor)
+        return bank
+
+
 def remove_entry(app: App, entry_id: int, actor: str | None = None) -> BankEntry:
     with app.db.session() as session:
         entry = session.get(BankEntry, entry_id)
