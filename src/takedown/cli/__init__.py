@@ -67,6 +67,7 @@ def _register() -> None:
     main.add_command(matching.hash_cmd)
     main.add_command(matching.match_cmd)
     matching.bank.add_command(bank_files.bank_add)
+    matching.bank.add_command(bank_files.bank_export)
     main.add_command(matching.bank)
     main.add_command(matching.sightings_cmd)
     for name in FEATURE_CLI_MODULES:

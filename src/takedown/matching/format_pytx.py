@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TextIO
 
 from takedown.matching import exchange_names as names
-from takedown.matching.formats import TE_CACHE_NAME, BadRow, BankFormatError, BankRow, typed_rows
+from takedown.matching.formats import (
+    TE_CACHE_NAME,
+    BadRow,
+    BankFormatError,
+    BankRow,
+    csv_rows,
+    typed_rows,
+)
 
 TE_CACHE_VARIANTS = ("cli", "hma1")
 
@@ -33,24 +40,22 @@ def _te_line(row: BankRow, only_pytx: bool) -> str | None:
     return f"{carried[0]} {carried[1]}\n"
 
 
-def write_te(rows: Iterable[BankRow], out: TextIO) -> int:
+def _write_lines(rows: Iterable[BankRow], out: TextIO, only_pytx: bool) -> int:
     count = 0
     for row in rows:
-        line = _te_line(row, only_pytx=False)
+        line = _te_line(row, only_pytx)
         if line is not None:
             out.write(line)
             count += 1
     return count
+
+
+def write_te(rows: Iterable[BankRow], out: TextIO) -> int:
+    return _write_lines(rows, out, only_pytx=False)
 
 
 def write_pytx(rows: Iterable[BankRow], out: TextIO) -> int:
-    count = 0
-    for row in rows:
-        line = _te_line(row, only_pytx=True)
-        if line is not None:
-            out.write(line)
-            count += 1
-    return count
+    return _write_lines(rows, out, only_pytx=True)
 
 
 def pytx_skipped(rows: Iterable[BankRow]) -> dict[str, int]:
@@ -124,17 +129,9 @@ def parse_te_cache(
             f"a .te cache file is named simple.<INDICATOR_TYPE>.te, not {path.name!r}"
         )
     indicator = match.group(1)
-    for number, line in lines:
-        ref = f"line {number}"
-        if line is None:
-            yield BadRow(ref, "line is not UTF-8 or is over the size limit")
-            continue
-        if not line:
-            continue
-        try:
-            fields = next(csv.reader([line]), [])
-        except csv.Error as exc:
-            yield BadRow(ref, f"malformed CSV: {exc}")
+    for ref, fields in csv_rows(lines):
+        if isinstance(fields, BadRow):
+            yield fields
             continue
         if len(fields) not in (4, 5):
             yield BadRow(ref, f"{len(fields)} fields; a .te cache row has 4 (pytx) or 5 (HMA 1.0)")

@@ -233,17 +233,9 @@ def _parse_csv(path: Path, signal: str | None) -> Iterator[BankRow | BadRow]:
         raise BankFormatError(f"CSV needs a value column (one of {', '.join(VALUE_ALIASES)})")
     known = _known_types()
     skip = {value_col, type_col, "external_id", "id"}
-    for number, line in lines:
-        ref = f"line {number}"
-        if line is None:
-            yield BadRow(ref, "line is not UTF-8 or is over the size limit")
-            continue
-        if not line:
-            continue
-        try:
-            fields = _split(line)
-        except csv.Error as exc:
-            yield BadRow(ref, f"malformed CSV: {exc}")
+    for ref, fields in csv_rows(lines):
+        if isinstance(fields, BadRow):
+            yield fields
             continue
         if len(fields) > len(header):
             yield BadRow(ref, f"{len(fields)} fields where the header has {len(header)}")
@@ -265,6 +257,23 @@ def _parse_csv(path: Path, signal: str | None) -> Iterator[BankRow | BadRow]:
                 labels[key] = text.strip()[:MAX_LABEL]
         ext = (row.get("external_id") or row.get("id") or "").strip() or None
         yield from typed_rows(ref, kind, value, known, ext[:200] if ext else None, labels)
+
+
+def csv_rows(
+    lines: Iterable[tuple[int, str | None]],
+) -> Iterator[tuple[str, list[str] | BadRow]]:
+    """(ref, fields) of each non-empty CSV line, or (ref, BadRow) for an unreadable one."""
+    for number, line in lines:
+        ref = f"line {number}"
+        if line is None:
+            yield ref, BadRow(ref, "line is not UTF-8 or is over the size limit")
+            continue
+        if not line:
+            continue
+        try:
+            yield ref, _split(line)
+        except csv.Error as exc:
+            yield ref, BadRow(ref, f"malformed CSV: {exc}")
 
 
 def _split(line: str) -> list[str]:
