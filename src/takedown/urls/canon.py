@@ -53,9 +53,13 @@ __all__ = ["MAX_WRAP_DEPTH", "PSL_VERSION", "CanonicalURL", "InvalidURL", "canon
 
 PSL_VERSION = f"publicsuffixlist {version('publicsuffixlist')}"
 MAX_WRAP_DEPTH = 5
-_EDGE = " \t\r\n\f\v\u00a0\ufeff" + "".join(
-    chr(c) for c in [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)  # whitespace, zero-width and bidi marks around a URL (str.strip takes characters, not ranges)
+_EDGE = (
+    "".join(chr(c) for c in range(0x21))
+    + "\u00a0\ufeff"
+    + "".join(
+        chr(c) for c in [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    )
+)  # C0 controls and space (WHATWG trims them), other spaces, zero-width and bidi marks
 _FORBIDDEN = re.compile(
     r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
 )
