@@ -24,6 +24,8 @@ POLICY = {
     "are refused: they make a URL read differently from what it is",
     "http://www.google.com/foo?bar=baz# \u00bb": "whitespace inside a URL is refused (a "
     "pasted URL with a space is usually two things run together), even in the fragment",
+    "http://foo.bar/baz?qux#foo\bbar": "a control character (backspace) is refused anywhere, "
+    "even in a fragment that the key then drops",
 }
 
 
