@@ -248,3 +248,22 @@ def test_gifct_style_and_threatexchange_typed_csv(tmp_path: Path) -> None:
     )
     kinds = [(r.signal_type if isinstance(r, BankRow) else "bad") for r in parse(typed)]
     assert kinds == ["pdq", "md5", "url", "tmk", "pdq"]  # "zz" fails when it is banked
+
+
+def test_takedown_csv_and_te_give_back_video_and_raw_text_values(tmp_path: Path) -> None:
+    from takedown.matching.format_pytx import write_te
+    from takedown.matching.formats import write_csv
+
+    video = serialise([VideoFrameHash(0, 100, PDQ), VideoFrameHash(1500, 90, "0f" * 32)])
+    rows = [
+        BankRow("v", "video", video),
+        BankRow("t", "raw_text", json.dumps('a "quoted" text')),
+    ]
+    for name, writer in (("csv", write_csv), ("te", write_te)):
+        out = io.StringIO()
+        writer(rows, out)
+        path = tmp_path / f"back.{name}"
+        path.write_text(out.getvalue(), encoding="utf-8")
+        back = {r.signal_type: r.value for r in parse(path, name) if isinstance(r, BankRow)}
+        assert back["video"] == video, name
+        assert back["raw_text"] == rows[1].value, name

@@ -32,7 +32,7 @@ def takedown_signal(signal_type: str, signal: str) -> tuple[str, str]:
     if kind is None:
         raise ApiError(400, "bad_signal", f"No such SignalType '{signal_type[:64]}'")
     try:
-        value = names.from_pytx(kind, signal)
+        value = names.from_pytx(kind, signal, signal_type)
         return kind, signal_types()[kind].validate(value)
     except SignalError as exc:
         raise ApiError(400, "bad_signal", f"invalid signal: {exc}") from exc

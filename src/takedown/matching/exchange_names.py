@@ -104,9 +104,12 @@ def takedown_name(name: str, known: frozenset[str] | set[str]) -> str | None:
     return clean.lower() if clean.lower() in known else None
 
 
-def from_pytx(kind: str, value: str) -> str:
-    """A pytx value in the form Takedown stores for ``kind`` (a Takedown type name)."""
-    if kind == "video":
+def from_pytx(kind: str, value: str, given: str) -> str:
+    """The value of a list row in the form Takedown stores for ``kind`` (a Takedown type),
+    ``given`` being the type name the row used: a pytx ``vpdq`` JSON list becomes a ``video``
+    value (a ``video`` row is already one); a ``raw_text`` text, which every writer writes
+    plain, becomes its stored JSON literal."""
+    if kind == "video" and given.strip().lower() == "vpdq":
         return vpdq_to_video(value)
     if kind == "raw_text":
         return quote_text(value)

@@ -184,7 +184,7 @@ def typed_rows(
         yield BadRow(ref, "empty value")
         return
     try:
-        stored = names.from_pytx(name, value)
+        stored = names.from_pytx(name, value, kind)
     except SignalError as exc:
         yield BadRow(ref, str(exc))
         return
@@ -294,8 +294,9 @@ def write_csv(rows: Iterable[BankRow], out: TextIO) -> int:
     writer.writerow(["signal_type", "value", "external_id", *LABEL_FIELDS, *extra, "feedback"])
     count = 0
     for row in rows:
+        value = names.unquote_text(row.value) if row.signal_type == RAW_TEXT else row.value
         writer.writerow(
-            [row.signal_type, row.value, row.external_id or ""]
+            [row.signal_type, value, row.external_id or ""]
             + [row.labels.get(k, "") for k in (*LABEL_FIELDS, *extra)]
             + [row.labels.get("feedback", "")]
         )
