@@ -263,6 +263,9 @@ def csv_rows(
     lines: Iterable[tuple[int, str | None]],
 ) -> Iterator[tuple[str, list[str] | BadRow]]:
     """(ref, fields) of each non-empty CSV line, or (ref, BadRow) for an unreadable one."""
+    # the csv module refuses fields over 128 KiB by default; a line may hold up to MAX_LINE
+    # (a TMK hash is ~512 KiB of hex). The limit is process-wide: only ever raise it.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE))
     for number, line in lines:
         ref = f"line {number}"
         if line is None:
