@@ -11,6 +11,7 @@ from takedown.signals.exchange_types import EXCHANGE_SIGNAL_TYPES
 from takedown.signals.pdq import PdqSignal
 from takedown.signals.url import UrlSignal
 from takedown.signals.video import VideoSignal
+from takedown.text.encoder import configured_encoder_types
 from takedown.text.signals import TEXT_SIGNAL_TYPES
 
 
@@ -26,4 +27,5 @@ def takedown_signal_types() -> list[type[SignalType]]:
         VideoKeyframeSignal,
         *TEXT_SIGNAL_TYPES,
         *EXCHANGE_SIGNAL_TYPES,
+        *configured_encoder_types(),
     ]
