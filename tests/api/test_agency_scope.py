@@ -204,6 +204,48 @@ def api_cases(w: World) -> dict[tuple[str, str], Case]:
             f"{v1}/referrals/callback", client_error, kwargs={"content": b"{}"}
         ),
         **ops_api_cases(w),
+        **hma_api_cases(w),
+    }
+
+
+def hma_api_cases(w: World) -> dict[tuple[str, str], Case]:
+    """The HMA-compatible routes (takedown.api.hma) answer with bank hits only (shared by
+    design) and hashes of the caller's own upload: the same for every agency."""
+    s, hma = w.seeded, "/api/hma"
+    image = {"file": ("k.png", s.known_image.read_bytes(), "image/png")}
+    pdq = {"signal_type": "pdq", "signal": s.pdq}
+    none = f"{hma}/c/bank/B_NONE"
+    return {
+        ("GET", f"{hma}/status"): Case(f"{hma}/status", contains("I-AM-ALIVE")),
+        ("GET", f"{hma}/status/live"): Case(f"{hma}/status/live", contains("I-AM-ALIVE")),
+        ("GET", f"{hma}/status/ready"): Case(f"{hma}/status/ready", contains("I-AM-ALIVE")),
+        ("GET", f"{hma}/h/hash"): Case(f"{hma}/h/hash", status(400)),
+        ("POST", f"{hma}/h/hash"): Case(f"{hma}/h/hash", ok, kwargs={"files": image}),
+        ("GET", f"{hma}/m/lookup"): Case(f"{hma}/m/lookup", ok, kwargs={"params": pdq}),
+        ("GET", f"{hma}/m/raw_lookup"): Case(f"{hma}/m/raw_lookup", ok, kwargs={"params": pdq}),
+        ("POST", f"{hma}/m/lookup"): Case(f"{hma}/m/lookup", ok, kwargs={"files": image}),
+        ("POST", f"{hma}/m/compare"): Case(
+            f"{hma}/m/compare", ok, kwargs={"json": {"pdq": [s.pdq, s.pdq]}}
+        ),
+        ("GET", f"{hma}/m/index/status"): Case(f"{hma}/m/index/status", ok),
+        ("GET", f"{hma}/c/banks"): Case(f"{hma}/c/banks", ok),
+        ("POST", f"{hma}/c/banks"): Case(
+            f"{hma}/c/banks", created, kwargs={"json": {"name": "B_HMA"}}
+        ),
+        ("GET", f"{hma}/c/bank/{{bank_name}}"): Case(f"{hma}/c/bank/{s.bank}", ok),
+        ("PUT", f"{hma}/c/bank/{{bank_name}}"): Case(
+            none, hidden, kwargs={"json": {"enabled": True}}
+        ),
+        ("DELETE", f"{hma}/c/bank/{{bank_name}}"): Case(none, ok),
+        ("POST", f"{hma}/c/bank/{{bank_name}}/signal"): Case(
+            f"{none}/signal", hidden, kwargs={"json": {"pdq": s.pdq}}
+        ),
+        ("POST", f"{hma}/c/bank/{{bank_name}}/content"): Case(
+            f"{none}/content", hidden, kwargs={"files": image}
+        ),
+        ("DELETE", f"{hma}/c/bank/{{bank_name}}/content/{{content_id}}"): Case(
+            f"{none}/content/{w.entry_id}", hidden
+        ),
     }
 
 

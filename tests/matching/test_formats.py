@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ def test_csv_with_labels_and_aliases(tmp_path: Path) -> None:
 
 def test_threatexchange_signal_file_maps_type_names(tmp_path: Path) -> None:
     path = tmp_path / "signals.txt"
-    path.write_text(f"pdq {PDQ}\nphoto_md5 {MD5}\nvideo_tmk_pdqf 00\n", encoding="utf-8")
+    path.write_text(f"pdq {PDQ}\nphoto_md5 {MD5}\nvideo_tmk_pdqx 00\n", encoding="utf-8")
     rows = list(parse(path))
     assert [(r.signal_type, r.value) for r in rows if isinstance(r, BankRow)] == [
         ("pdq", PDQ),
@@ -104,12 +105,12 @@ def test_threatexchange_raw_text_is_hashed_into_text_signals(tmp_path: Path) -> 
     path = tmp_path / "signals.txt"
     path.write_text(f"raw_text {text}\ntext_exact {'ab' * 32}\n", encoding="utf-8")
     rows = [r for r in parse(path) if isinstance(r, BankRow)]
-    by_type = {r.signal_type: r.value for r in rows[:2]}
+    by_type = {r.signal_type: r.value for r in rows[:3]}
+    assert by_type["raw_text"] == json.dumps(text)  # kept, so that an export hands it back
     content = io.BytesIO(
         b"  JOIN the convoy at dawn;\nthe river crossing is held by our brothers. "
     )
     assert by_type["text_exact"] == TextExactSignal().hash_stream(content)[0].value
     content.seek(0)
     assert by_type["text_minhash"] == TextMinHashSignal().hash_stream(content)[0].value
-    assert text not in {r.value for r in rows}  # the text itself is not kept
-    assert (rows[2].signal_type, rows[2].value) == ("text_exact", "ab" * 32)
+    assert (rows[3].signal_type, rows[3].value) == ("text_exact", "ab" * 32)

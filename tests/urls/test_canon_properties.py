@@ -157,3 +157,64 @@ def test_every_spelling_of_an_ipv4_address_is_one_host(address: IPv4Address) -> 
         f"[::ffff:{address}]",
     ]
     assert {canonicalize(f"http://{s}/").host for s in spellings} == {str(address)}
+
+
+@given(URL, st.lists(st.tuples(st.integers(min_value=0), st.sampled_from("\t\n\r")), max_size=4))
+def test_tabs_and_newlines_anywhere_are_removed(raw: str, inserts: list[tuple[int, str]]) -> None:
+    """WHATWG: ASCII tab and newline are removed from the whole input before parsing."""
+    try:
+        expected = canonicalize(raw).url
+    except InvalidURL:
+        assume(False)
+        return
+    text = raw
+    for at, char in inserts:
+        at %= len(text) + 1
+        text = text[:at] + char + text[at:]
+    assert canonicalize(text).url == expected
+
+
+@given(
+    st.builds(lambda a, b, t: f"{a}.{b}.{t}", LABEL, LABEL, TLD),
+    st.lists(
+        st.tuples(st.integers(min_value=0), st.sampled_from("\u200b\u2060\ufeff\u00ad\ufe0f")),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_characters_uts46_ignores_vanish_from_hosts(
+    host: str, inserts: list[tuple[int, str]]
+) -> None:
+    text = host
+    for at, char in inserts:
+        at %= len(text) + 1
+        text = text[:at] + char + text[at:]
+    assert canonicalize(f"https://{text}/p").url == canonicalize(f"https://{host}/p").url
+
+
+def _browser_path(segments: list[str]) -> str:
+    """WHATWG path parsing of ``/`` + segments (plain segments, ``.``, ``..`` and empty ones)."""
+    stack: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if stack:
+                stack.pop()
+            if last:
+                stack.append("")
+        elif segment == ".":
+            if last:
+                stack.append("")
+        else:
+            stack.append(segment)
+    return "/" + "/".join(stack)
+
+
+@given(st.lists(st.sampled_from(["", ".", "..", "a", "b1", "c-d"]), min_size=1, max_size=8))
+def test_dot_segments_resolve_as_browsers_then_slashes_collapse(segments: list[str]) -> None:
+    """The resource a browser fetches, with ``//`` collapsed afterwards (documented policy)."""
+    url = canonicalize("https://files.example.net/" + "/".join(segments)).url
+    browser = _browser_path(segments)
+    while "//" in browser:
+        browser = browser.replace("//", "/")
+    assert url == "https://files.example.net" + browser

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from takedown.api import shares, v1
+from takedown.api import hma, shares, v1
 from takedown.api.common import ApiError, BodyLimit
 from takedown.api.extensions import mount_extensions
 from takedown.api.keycache import KeyCache
@@ -113,6 +113,7 @@ def create_app(app: App) -> FastAPI:
         return HTMLResponse("invalid or missing CSRF token", status_code=403)
 
     api.include_router(v1.router)
+    api.include_router(hma.router)  # /api/hma: HMA 2.0's routes and shapes
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds
     api.include_router(ops_pages.complaints_router)  # /api/v1/complaints, .../assignments
     api.include_router(shares.router)  # /api/v1/sightings/{id}/share (takedown.access)

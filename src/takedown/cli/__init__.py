@@ -142,6 +142,8 @@ def _bank_group() -> click.Command:
 
     if "add" not in matching.bank.commands:
         matching.bank.add_command(bank_files.bank_add)
+    if "export" not in matching.bank.commands:
+        matching.bank.add_command(bank_files.bank_export)
     return matching.bank
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import click
 
 from takedown.cli.output import console, fail, json_option, print_json, table
 from takedown.matching import banks as bank_ops
-from takedown.matching.formats import WRITERS, BankFormatError, parse
+from takedown.matching.formats import FORMATS, BankFormatError, parse
 from takedown.matching.lookup import (
     LookupFailed,
     LookupResult,
@@ -304,7 +303,7 @@ def bank_list(obj: Any, as_json: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "csv", "te", "plain"]),
+    type=click.Choice(["auto", *FORMATS]),
     default="auto",
     show_default=True,
 )
@@ -315,7 +314,9 @@ def bank_list(obj: Any, as_json: bool) -> None:
 def bank_import(
     obj: Any, name: str, file: Path, fmt: str, signal: str | None, actor: str | None, as_json: bool
 ) -> None:
-    """Import entries (ThreatExchange/HMA CSV, te signal file, plain hex list)."""
+    """Import entries: pytx local_file lists (te/pytx), pytx `dataset -P` output (pytx-print),
+    pytx/HMA 1.0 .te cache files (te-cache), CSV (Takedown's, pytx's dataset CSV, GIFCT-style,
+    ThreatExchange typed records) or a plain hex list. One transaction: all or nothing."""
     try:
         report = bank_ops.add_entries(obj.app, name, parse(file, fmt, signal), actor)
     except (bank_ops.BankError, BankFormatError) as exc:
@@ -330,49 +331,13 @@ def print_import(report: bank_ops.BankImportReport, as_json: bool) -> None:
         return
     console.print(
         f"{report.added} added, {report.restored} restored, "
-        f"{report.duplicates} duplicates, {len(report.rejected)} rejected",
+        f"{report.duplicates} duplicates, {report.rejected_count} rejected",
         markup=False,
     )
     for bad in report.rejected[:50]:
         console.print(f"  rejected {bad.ref}: {bad.reason}", markup=False)
-
-
-@bank.command("export")
-@click.argument("name")
-@click.option(
-    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default="csv", show_default=True
-)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
-)
-@json_option
-@click.pass_obj
-def bank_export(obj: Any, name: str, fmt: str, out: Path | None, as_json: bool) -> None:
-    """Export active entries with labels and feedback."""
-    try:
-        rows = bank_ops.export_rows(obj.app, name)
-    except bank_ops.BankError as exc:
-        raise fail(str(exc)) from exc
-    if out is None and not as_json:
-        WRITERS[fmt](rows, sys.stdout)
-        return
-    if out is not None:
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            count = WRITERS[fmt](rows, handle)
-    else:
-        count = len(rows)
-    if as_json:
-        print_json(
-            {
-                "bank": name,
-                "format": fmt,
-                "entries": count,
-                "out": str(out) if out else None,
-                "rows": [] if out else [vars(r) for r in rows],
-            }
-        )
-    else:
-        console.print(f"{count} entries written to {out}", markup=False)
+    if report.rejected_count > 50:
+        console.print(f"  … and {report.rejected_count - 50} more rejected rows", markup=False)
 
 
 @bank.command("feedback")

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from takedown.access.banks import OPERATOR, BankRefused, check_change, check_sharing
 from takedown.access.visibility import Viewer
 from takedown.app import App
-from takedown.matching.formats import LABEL_FIELDS, BadRow, BankRow
+from takedown.matching.formats import EXCHANGE_LABELS, LABEL_FIELDS, BadRow, BankRow
 from takedown.plugins import signal_types
 from takedown.signals.base import InvalidSignal
 from takedown.store.models import Bank, BankChange, BankEntry, EntryFeedback
@@ -27,6 +27,13 @@ class BankError(Exception):
     """A bank operation that cannot be done as asked."""
 
 
+#: Rejected rows an import report lists (the rest are counted): a 10M-line file of bad rows
+#: must not hold 10M reasons in memory.
+MAX_REPORTED = 1000
+#: Rows validated, looked up and inserted together.
+BATCH = 2000
+
+
 @dataclass
 class BankImportReport:
     bank: str
@@ -34,6 +41,12 @@ class BankImportReport:
     duplicates: int = 0
     restored: int = 0
     rejected: list[BadRow] = field(default_factory=list)
+    rejected_count: int = 0
+
+    def reject(self, row: BadRow) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_REPORTED:
+            self.rejected.append(row)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +54,7 @@ class BankImportReport:
             "added": self.added,
             "duplicates": self.duplicates,
             "restored": self.restored,
+            "rejected_count": self.rejected_count,
             "rejected": [{"ref": r.ref, "reason": r.reason} for r in self.rejected],
         }
 
@@ -177,59 +191,181 @@ def add_entries(
     viewer: Viewer = OPERATOR,
 ) -> BankImportReport:
     """Add rows to a bank; idempotent (an entry already present is a duplicate). Only the
-    bank's owner (``viewer``; the operator by default) may (:class:`BankRefused`)."""
+    bank's owner (``viewer``; the operator by default) may (:class:`BankRefused`).
+
+    One transaction: a file is imported whole or, if anything fails, not at all. Rows go in
+    batches (validated, looked up and inserted together), so memory stays flat however many
+    rows the iterable yields; rejected rows are counted, and the first :data:`MAX_REPORTED`
+    kept with their reasons."""
     types = signal_types()
     report = BankImportReport(bank=bank_name)
     with app.db.session() as session:
         bank = get_bank(session, bank_name)
         check_change(viewer, bank)
         defaults = dict(bank.labels or {})
+        batch: list[tuple[BankRow, str, dict[str, str]]] = []
         for row in rows:
             if isinstance(row, BadRow):
-                report.rejected.append(row)
+                report.reject(row)
                 continue
             kind = types.get(row.signal_type)
             if kind is None:
-                report.rejected.append(
-                    BadRow(row.ref, f"unknown signal type {row.signal_type[:40]!r}")
-                )
+                report.reject(BadRow(row.ref, f"unknown signal type {row.signal_type[:40]!r}"))
                 continue
             try:
                 value = kind.validate(row.value)
                 labels = _labels({**defaults, **row.labels})
             except (InvalidSignal, BankError) as exc:
-                report.rejected.append(BadRow(row.ref, str(exc)))
+                report.reject(BadRow(row.ref, str(exc)))
                 continue
-            existing = session.scalar(
-                select(BankEntry).where(
-                    BankEntry.bank_id == bank.id,
-                    BankEntry.signal_type == row.signal_type,
-                    BankEntry.value == value,
-                )
-            )
-            if existing is not None:
-                if existing.removed_at is None:
-                    report.duplicates += 1
-                    continue
-                existing.removed_at = None
-                existing.labels = labels or None
-                session.flush()
-                _change(session, bank, "restore", actor, existing)
-                report.restored += 1
-                continue
-            entry = BankEntry(
-                bank_id=bank.id,
-                signal_type=row.signal_type,
-                value=value,
-                labels=labels or None,
-                external_id=row.external_id,
-                status="active",
-            )
-            session.add(entry)
-            session.flush()
-            _change(session, bank, "add", actor, entry, ref=row.ref)
-            report.added += 1
+            batch.append((row, value, labels))
+            if len(batch) >= BATCH:
+                _add_batch(session, bank, batch, actor, report)
+                batch = []
+        if batch:
+            _add_batch(session, bank, batch, actor, report)
     return report
+
+
+def _entries_of(
+    session: Session, bank: Bank, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, datetime | None]]:
+    """(id, removed_at) of this bank's entries with these (signal type, value) keys."""
+    by_type: dict[str, list[str]] = {}
+    for kind, value in keys:
+        by_type.setdefault(kind, []).append(value)
+    found: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+    for kind, values in by_type.items():
+        for entry_id, value, removed_at in session.execute(
+            select(BankEntry.id, BankEntry.value, BankEntry.removed_at).where(
+                BankEntry.bank_id == bank.id,
+                BankEntry.signal_type == kind,
+                BankEntry.value.in_(values),
+            )
+        ):
+            found[(kind, value)] = (entry_id, removed_at)
+    return found
+
+
+def _ids_in_order(session: Session, bank: Bank, new: list[dict[str, Any]]) -> list[int]:
+    found = _entries_of(session, bank, [(r["signal_type"], r["value"]) for r in new])
+    return [found[(r["signal_type"], r["value"])][0] for r in new]
+
+
+def _add_batch(
+    session: Session,
+    bank: Bank,
+    batch: list[tuple[BankRow, str, dict[str, str]]],
+    actor: str | None,
+    report: BankImportReport,
+) -> None:
+    """Insert a batch of valid rows: duplicates counted, removed entries restored."""
+    wanted: dict[tuple[str, str], tuple[BankRow, dict[str, str]]] = {}
+    for row, value, labels in batch:
+        key = (row.signal_type, value)
+        if key in wanted:
+            report.duplicates += 1
+        else:
+            wanted[key] = (row, labels)
+    existing = _entries_of(session, bank, list(wanted))
+    new: list[dict[str, Any]] = []
+    refs: list[str] = []
+    for key, (row, labels) in wanted.items():
+        if key in existing:
+            entry_id, removed_at = existing[key]
+            if removed_at is None:
+                report.duplicates += 1
+                continue
+            entry = session.get(BankEntry, entry_id)
+            if entry is not None:
+                entry.removed_at = None
+                entry.labels = labels or None
+                session.flush()
+                _change(session, bank, "restore", actor, entry)
+                report.restored += 1
+            continue
+        new.append(
+            {
+                "bank_id": bank.id,
+                "signal_type": key[0],
+                "value": key[1],
+                "labels": labels or None,
+                "external_id": row.external_id,
+                "status": "active",
+                "added_at": datetime.now(UTC),
+                "match_count": 0,
+            }
+        )
+        refs.append(row.ref)
+    if not new:
+        return
+    # plain executemany statements: one per batch (the audit chain digests each as a whole;
+    # RETURNING would make SQLite insert, and the audit keep, row by row)
+    session.execute(insert(BankEntry), new)
+    ids = _ids_in_order(session, bank, new)
+    changes = []
+    for entry_id, ref in zip(ids, refs, strict=True):
+        bank.version += 1
+        changes.append(
+            {
+                "bank_id": bank.id,
+                "entry_id": entry_id,
+                "version": bank.version,
+                "action": "add",
+                "actor": actor,
+                "at": datetime.now(UTC),
+                "detail": {"ref": ref},
+            }
+        )
+    session.execute(insert(BankChange), changes)
+    session.flush()
+    report.added += len(ids)
+
+
+def set_enabled(
+    app: App, name: str, enabled: bool, actor: str | None = None, viewer: Viewer = OPERATOR
+) -> Bank:
+    """Turn matching against a bank on or off (HMA's ``matching_enabled_ratio`` 1 or 0)."""
+    with app.db.session() as session:
+        bank = get_bank(session, name)
+        check_change(viewer, bank)
+        if bank.enabled != enabled:
+            bank.enabled = enabled
+            _change(session, bank, "enable" if enabled else "disable", actor)
+        return bank
+
+
+def rename_bank(
+    app: App, name: str, new: str, actor: str | None = None, viewer: Viewer = OPERATOR
+) -> Bank:
+    new = new.strip()
+    if not new or len(new) > 200:
+        raise BankError("a bank needs a name of 1 to 200 characters")
+    with app.db.session() as session:
+        bank = get_bank(session, name)
+        check_change(viewer, bank)
+        if new != name and session.scalar(select(Bank.id).where(Bank.name == new)) is not None:
+            raise BankError(f"a bank named {new!r} exists already")
+        bank.name = new
+        _change(session, bank, "rename", actor, old=name, new=new)
+        return bank
+
+
+def retire_bank(app: App, name: str, actor: str | None = None, viewer: Viewer = OPERATOR) -> Bank:
+    """What deleting a bank means here: every entry removed and matching off; the bank and
+    its history stay (an audit trail of what was matched against)."""
+    now = datetime.now(UTC)
+    with app.db.session() as session:
+        bank = get_bank(session, name)
+        check_change(viewer, bank)
+        for entry in session.scalars(
+            select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.removed_at.is_(None))
+        ):
+            entry.removed_at = now
+            _change(session, bank, "remove", actor, entry)
+        bank.enabled = False
+        _change(session, bank, "disable", actor)
+        return bank
 
 
 def remove_entry(
@@ -311,7 +447,11 @@ def export_rows(app: App, bank_name: str) -> list[BankRow]:
         summary.setdefault(entry_id, []).append(f"{verdict}:{n}")
     rows = []
     for entry in entries:
-        labels = {k: str(v) for k, v in (entry.labels or {}).items() if k in LABEL_FIELDS}
+        labels = {
+            k: str(v)
+            for k, v in (entry.labels or {}).items()
+            if k in LABEL_FIELDS or k in EXCHANGE_LABELS
+        }
         if entry.id in summary:
             labels["feedback"] = ";".join(summary[entry.id])
         rows.append(

@@ -1,54 +1,61 @@
 """Bank file formats of the field, parsed and written without a database.
 
-- ``csv``: a header row with ``signal_type`` and ``value`` (aliases: ``signal``, ``hash``,
-  ``pdq_hex``, ``md5``, ``sha256``), optional ``external_id`` and label columns
-  (``outlet``, ``entity``, ``taxonomy``, ``source``, ``confidence``; other columns are kept as
-  labels too). ThreatExchange/HMA hash-list CSVs fit this shape.
-- ``te``: python-threatexchange's signal file, one ``<signal_type> <value>`` per line
-  (``pdq``, ``photo_md5``, ``video_md5``, ``url`` … mapped to our names; ``raw_text`` lines
-  are hashed on import into ``text_exact`` and ``text_minhash`` values).
+- ``csv``: a header row with a type column (``signal_type``, ``type``, ``hash_type``,
+  ``indicator_type`` …) and a value column (``value``, ``signal``, ``signal_str`` — pytx's
+  ``dataset --csv`` —, ``hash`` — GIFCT-style ``hash,type,labels,source`` —, ``indicator`` —
+  ThreatExchange typed records —, ``pdq_hex``, ``md5``, ``sha256``), optional ``external_id`` and
+  label columns (``outlet``, ``entity``, ``taxonomy``, ``source``, ``confidence``, ``tags``
+  (``labels``), ``category``, ``collab``; other columns are kept as labels too).
+- ``te`` (alias ``pytx``): pytx's ``local_file`` signal list, one ``<signal_type> <value>`` per
+  line; ``pytx-print`` is ``threatexchange dataset -P`` output (a trailing category word).
+- ``te-cache``: pytx's ``simple.<INDICATOR_TYPE>.te`` cache files, HMA 1.0's data files
+  (headerless CSV, 4 or 5 columns; the type comes from the file name).
 - ``plain``: one hex value per line; the signal type is given, or inferred from the length
   where that is unambiguous (32 hex = md5); 64 hex (sha256 or pdq) needs ``--signal``.
+
+Type names are pytx's, HMA's, ThreatExchange's or Takedown's (``takedown.matching.exchange_names``);
+a row of a type nobody knows is a :class:`BadRow`, never dropped silently. Every reader streams:
+memory stays flat however long the file is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from takedown.matching import exchange_names as names
 from takedown.signals.base import SignalError
 
 LABEL_FIELDS = ("outlet", "entity", "taxonomy", "source", "confidence")
-VALUE_ALIASES = ("value", "signal", "signal_value", "hash", "pdq_hex", "pdq", "md5", "sha256")
-TYPE_ALIASES = ("signal_type", "type", "hash_type", "algorithm")
-#: ThreatExchange's ``raw_text`` lines carry the text itself; it is hashed on import into the
-#: text signal types named here (the text is not kept).
+#: Labels that hash-sharing formats carry (pytx tags and category, ThreatExchange ids and dates).
+EXCHANGE_LABELS = ("tags", "category", "descriptor_id", "added_on", "indicator_type")
+VALUE_ALIASES = (
+    "value",
+    "signal",
+    "signal_value",
+    "signal_str",
+    "hash",
+    "indicator",
+    "pdq_hex",
+    "pdq",
+    "md5",
+    "sha256",
+)
+TYPE_ALIASES = ("signal_type", "type", "hash_type", "indicator_type", "algorithm")
+LABEL_ALIASES = {"labels": "tags", "collab": "source"}
+#: ThreatExchange's ``raw_text`` lines carry the text itself; it is kept (``raw_text``) and
+#: hashed on import into the text signal types named here, which Takedown matches.
 RAW_TEXT = "raw_text"
 RAW_TEXT_TYPES = ("text_exact", "text_minhash")
-TE_NAMES = {
-    "pdq": "pdq",
-    "photo_pdq": "pdq",
-    "md5": "md5",
-    "photo_md5": "md5",
-    "video_md5": "md5",
-    "sha256": "sha256",
-    "url": "url",
-    "raw_text": RAW_TEXT,
-    "text_exact": "text_exact",  # takedown.text (issue #9)
-    "text_minhash": "text_minhash",
-    "text_spin": "text_spin",
-    "text_anchors": "text_anchors",
-    "vpdq": "video",
-    "video": "video",
-    "keypoints": "keypoints",  # takedown.robust (issue #8)
-    "video_keyframe": "video_keyframe",  # takedown.robust.video_signal (issue #8)
-}
 MAX_LINE = 1_000_000
 MAX_LABEL = 500
+FORMATS = ("csv", "te", "pytx", "pytx-print", "te-cache", "plain")
+TE_CACHE_NAME = re.compile(r"simple\.([A-Za-z0-9_]+)\.te")
 
 
 class BankFormatError(ValueError):
@@ -70,34 +77,48 @@ class BadRow:
     reason: str
 
 
+def _known_types() -> frozenset[str]:
+    from takedown.plugins import signal_types  # registered types, third-party ones included
+
+    return frozenset(signal_types())
+
+
 def detect(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"
+    if TE_CACHE_NAME.fullmatch(path.name):
+        return "te-cache"
+    known = _known_types()
     with path.open("rb") as handle:
-        first = handle.readline(4096).decode("utf-8", "replace").strip()
-    if " " in first and first.split(" ", 1)[0].lower() in TE_NAMES:
+        first = handle.readline(4096).decode("utf-8-sig", "replace").strip()
+    kind, space, _ = first.partition(" ")
+    if space and names.takedown_name(kind, known) is not None:
         return "te"
     return "plain"
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """Numbered lines, stripped (``\\n``, ``\\r\\n`` and a lone ``\\r`` each end a line);
+    None for a line that is not UTF-8 or is over :data:`MAX_LINE` bytes. A BOM goes."""
     with path.open("rb") as handle:
         number = 0
         while True:
             raw = handle.readline(MAX_LINE + 1)
             if not raw:
                 return
-            number += 1
             if len(raw) > MAX_LINE:
                 while raw and not raw.endswith(b"\n"):
                     raw = handle.readline(MAX_LINE)
+                number += 1
                 yield number, None
                 continue
-            try:
-                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
-            except UnicodeDecodeError:
-                yield number, None
+            for part in raw.rstrip(b"\r\n").split(b"\r"):
+                number += 1
+                try:
+                    yield number, part.decode("utf-8").lstrip("\ufeff").strip()
+                except UnicodeDecodeError:
+                    yield number, None
 
 
 def parse(path: Path, fmt: str = "auto", signal: str | None = None) -> Iterator[BankRow | BadRow]:
@@ -107,30 +128,33 @@ def parse(path: Path, fmt: str = "auto", signal: str | None = None) -> Iterator[
     fmt = detect(path) if fmt == "auto" else fmt
     if fmt == "csv":
         yield from _parse_csv(path, signal)
-    elif fmt in ("te", "plain"):
+    elif fmt in ("te", "pytx", "pytx-print", "plain"):
         yield from _parse_lines(path, fmt, signal)
+    elif fmt == "te-cache":
+        from takedown.matching.format_pytx import parse_te_cache
+
+        yield from parse_te_cache(path, _lines(path), _known_types())
     else:
-        raise BankFormatError(f"unknown bank format {fmt!r} (csv, te, plain)")
+        raise BankFormatError(f"unknown bank format {fmt!r} ({', '.join(FORMATS)})")
 
 
 def _parse_lines(path: Path, fmt: str, signal: str | None) -> Iterator[BankRow | BadRow]:
+    known = _known_types() if fmt != "plain" else frozenset()
     for number, line in _lines(path):
         ref = f"line {number}"
         if line is None:
             yield BadRow(ref, "line is not UTF-8 or is over the size limit")
             continue
-        if not line or line.startswith("#"):
+        if not line or (fmt == "plain" and line.startswith("#")):
             continue
-        if fmt == "te":
+        if fmt != "plain":
             kind, _, value = line.partition(" ")
-            name = TE_NAMES.get(kind.lower())
-            if name is None:
-                yield BadRow(ref, f"unknown signal type {kind[:40]!r}")
-                continue
-            if name == RAW_TEXT:
-                yield from _raw_text_rows(ref, value.strip())
-                continue
-            yield BankRow(ref, name, value.strip())
+            labels: dict[str, str] = {}
+            if fmt == "pytx-print":
+                rest, _, category = value.rstrip().rpartition(" ")
+                if category in names.PYTX_CATEGORIES:
+                    value, labels = rest, {"category": category}
+            yield from typed_rows(ref, kind, value.strip(), known, labels=labels)
             continue
         inferred = signal or ("md5" if len(line) == 32 else None)
         if inferred is None:
@@ -141,7 +165,37 @@ def _parse_lines(path: Path, fmt: str, signal: str | None) -> Iterator[BankRow |
         yield BankRow(ref, inferred, line)
 
 
-def _raw_text_rows(ref: str, text: str) -> Iterator[BankRow | BadRow]:
+def typed_rows(
+    ref: str,
+    kind: str,
+    value: str,
+    known: frozenset[str],
+    external_id: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> Iterator[BankRow | BadRow]:
+    """The bank rows of one value given under a field type name (pytx, ThreatExchange, HMA or
+    Takedown), converted to the form Takedown stores; a ``raw_text`` also yields its text
+    signals. An unknown name or an unconvertible value is a :class:`BadRow`."""
+    name = names.takedown_name(kind, known)
+    if name is None:
+        yield BadRow(ref, f"unknown signal type {kind[:40]!r}")
+        return
+    if not value:
+        yield BadRow(ref, "empty value")
+        return
+    try:
+        stored = names.from_pytx(name, value, kind)
+    except SignalError as exc:
+        yield BadRow(ref, str(exc))
+        return
+    yield BankRow(ref, name, stored, external_id, dict(labels or {}))
+    if name == RAW_TEXT:
+        yield from _raw_text_rows(ref, names.unquote_text(stored), external_id, labels)
+
+
+def _raw_text_rows(
+    ref: str, text: str, external_id: str | None, labels: dict[str, str] | None
+) -> Iterator[BankRow | BadRow]:
     """The text signals of a ``raw_text`` line (its primary values), or why there are none."""
     from takedown.plugins import signal_types  # the text types register through the plugins
 
@@ -158,7 +212,7 @@ def _raw_text_rows(ref: str, text: str) -> Iterator[BankRow | BadRow]:
             continue
         for value in values:
             if value.variant == "":
-                yield BankRow(ref, name, value.value)
+                yield BankRow(ref, name, value.value, external_id, dict(labels or {}))
 
 
 def _parse_csv(path: Path, signal: str | None) -> Iterator[BankRow | BadRow]:
@@ -177,37 +231,52 @@ def _parse_csv(path: Path, signal: str | None) -> Iterator[BankRow | BadRow]:
     type_col = next((h for h in TYPE_ALIASES if h in header), None)
     if value_col is None:
         raise BankFormatError(f"CSV needs a value column (one of {', '.join(VALUE_ALIASES)})")
-    for number, line in lines:
-        ref = f"line {number}"
-        if line is None:
-            yield BadRow(ref, "line is not UTF-8 or is over the size limit")
-            continue
-        if not line:
-            continue
-        try:
-            fields = _split(line)
-        except csv.Error as exc:
-            yield BadRow(ref, f"malformed CSV: {exc}")
+    known = _known_types()
+    skip = {value_col, type_col, "external_id", "id"}
+    for ref, fields in csv_rows(lines):
+        if isinstance(fields, BadRow):
+            yield fields
             continue
         if len(fields) > len(header):
             yield BadRow(ref, f"{len(fields)} fields where the header has {len(header)}")
             continue
         row = dict(zip(header, fields, strict=False))
         value = (row.get(value_col) or "").strip()
-        kind = (row.get(type_col) or "").strip().lower() if type_col else ""
-        kind = TE_NAMES.get(kind, kind) or signal or _type_from_column(value_col, value)
+        kind = (row.get(type_col) or "").strip() if type_col else ""
+        kind = kind or signal or _type_from_column(value_col, value)
         if not value:
             yield BadRow(ref, "empty value")
             continue
         if not kind:
             yield BadRow(ref, "no signal type in the row; give --signal")
             continue
-        skip = {value_col, type_col, "external_id", "id"}
-        labels = {
-            k: v.strip()[:MAX_LABEL] for k, v in row.items() if k and k not in skip and v.strip()
-        }
+        labels: dict[str, str] = {}
+        for key, text in row.items():
+            key = LABEL_ALIASES.get(key, key)
+            if key and key not in skip and text.strip() and key not in labels:
+                labels[key] = text.strip()[:MAX_LABEL]
         ext = (row.get("external_id") or row.get("id") or "").strip() or None
-        yield BankRow(ref, kind, value, ext[:200] if ext else None, labels)
+        yield from typed_rows(ref, kind, value, known, ext[:200] if ext else None, labels)
+
+
+def csv_rows(
+    lines: Iterable[tuple[int, str | None]],
+) -> Iterator[tuple[str, list[str] | BadRow]]:
+    """(ref, fields) of each non-empty CSV line, or (ref, BadRow) for an unreadable one."""
+    # the csv module refuses fields over 128 KiB by default; a line may hold up to MAX_LINE
+    # (a TMK hash is ~512 KiB of hex). The limit is process-wide: only ever raise it.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE))
+    for number, line in lines:
+        ref = f"line {number}"
+        if line is None:
+            yield ref, BadRow(ref, "line is not UTF-8 or is over the size limit")
+            continue
+        if not line:
+            continue
+        try:
+            yield ref, _split(line)
+        except csv.Error as exc:
+            yield ref, BadRow(ref, f"malformed CSV: {exc}")
 
 
 def _split(line: str) -> list[str]:
@@ -224,22 +293,16 @@ def _type_from_column(column: str, value: str) -> str:
 
 def write_csv(rows: Iterable[BankRow], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["signal_type", "value", "external_id", *LABEL_FIELDS, "feedback"])
+    extra = [k for k in EXCHANGE_LABELS if k not in ("category", "indicator_type")]
+    writer.writerow(["signal_type", "value", "external_id", *LABEL_FIELDS, *extra, "feedback"])
     count = 0
     for row in rows:
+        value = names.unquote_text(row.value) if row.signal_type == RAW_TEXT else row.value
         writer.writerow(
-            [row.signal_type, row.value, row.external_id or ""]
-            + [row.labels.get(k, "") for k in LABEL_FIELDS]
+            [row.signal_type, value, row.external_id or ""]
+            + [row.labels.get(k, "") for k in (*LABEL_FIELDS, *extra)]
             + [row.labels.get("feedback", "")]
         )
-        count += 1
-    return count
-
-
-def write_te(rows: Iterable[BankRow], out: TextIO) -> int:
-    count = 0
-    for row in rows:
-        out.write(f"{row.signal_type} {row.value}\n")
         count += 1
     return count
 
@@ -252,4 +315,23 @@ def write_plain(rows: Iterable[BankRow], out: TextIO) -> int:
     return count
 
 
-WRITERS = {"csv": write_csv, "te": write_te, "plain": write_plain}
+def writers() -> dict[str, Callable[[Iterable[BankRow], TextIO], int]]:
+    from takedown.matching import format_pytx
+
+    return {
+        "csv": write_csv,
+        "te": format_pytx.write_te,
+        "pytx": format_pytx.write_pytx,
+        "gifct": format_pytx.write_gifct,
+        "plain": write_plain,
+    }
+
+
+def write_te(rows: Iterable[BankRow], out: TextIO) -> int:
+    """pytx ``local_file`` lines for every entry (see :mod:`takedown.matching.format_pytx`)."""
+    from takedown.matching.format_pytx import write_te as write
+
+    return write(rows, out)
+
+
+WRITER_NAMES = ("csv", "te", "pytx", "gifct", "plain", "te-cache")

@@ -7,6 +7,7 @@ from takedown.robust.signal import KeypointSignal
 from takedown.robust.video_signal import VideoKeyframeSignal
 from takedown.signals.base import SignalType
 from takedown.signals.exact import Md5Signal, Sha256Signal
+from takedown.signals.exchange_types import EXCHANGE_SIGNAL_TYPES
 from takedown.signals.pdq import PdqSignal
 from takedown.signals.url import UrlSignal
 from takedown.signals.video import VideoSignal
@@ -25,5 +26,6 @@ def takedown_signal_types() -> list[type[SignalType]]:
         KeypointSignal,
         VideoKeyframeSignal,
         *TEXT_SIGNAL_TYPES,
+        *EXCHANGE_SIGNAL_TYPES,
         *configured_encoder_types(),
     ]

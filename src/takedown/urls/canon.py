@@ -3,9 +3,11 @@
 The rules, in order (details in the modules named):
 
 1. At most ``max_chars`` characters; surrounding whitespace, bidi marks and one pair of
-   ``<>`` or quotes go; a URL whose scheme or host is defanged is refanged (``refang``) - brackets
-   in a path alone are left alone; control characters, inner whitespace and invalid Unicode
-   are refused.
+   ``<>`` or quotes go; tabs and newlines anywhere go (as the WHATWG URL parser removes them);
+   zero-width characters that UTS 46 ignores go from the host (``GOO\u200bgoo.com`` is
+   googoo.com, as in browsers); a URL whose scheme or host is defanged is refanged (``refang``)
+   - brackets in a path alone are left alone; other control characters, inner whitespace and
+   invalid Unicode are refused.
 2. Schemes: http and https; ``tg://resolve?domain=NAME[&post=N]``, ``tg://join?invite=HASH``
    and ``tg://privatepost?channel=ID&post=N`` become their ``https://t.me/…`` forms; anything
    else (``javascript:``, ``data:``, ``file:``, ``ftp:`` …) is refused. A bare ``host/path``
@@ -15,7 +17,8 @@ The rules, in order (details in the modules named):
    (``hosts``): lower case, A-label, IP literals as browsers read them; a host without a dot
    is refused. Default ports (80 for http, 443 for https) go; a bad port is refused.
 4. Query: tracking parameters go, the rest are sorted by name (stable), escapes normalised
-   (``query``). Path: escapes normalised, ``//`` collapsed, dot segments resolved.
+   (``query``). Path: escapes normalised, dot segments resolved as browsers do (an empty
+   segment counts, so ``/u/1//../x`` is ``/u/1/x``), then ``//`` collapsed (policy).
 5. Redirect wrappers are unwrapped, recursively (``wrappers``); more than ``MAX_WRAP_DEPTH``
    wrappers inside one another are refused (no real link needs that, and a half-unwrapped
    key would not be stable). Shorteners are not unwrapped.
@@ -50,11 +53,23 @@ __all__ = ["MAX_WRAP_DEPTH", "PSL_VERSION", "CanonicalURL", "InvalidURL", "canon
 
 PSL_VERSION = f"publicsuffixlist {version('publicsuffixlist')}"
 MAX_WRAP_DEPTH = 5
-_EDGE = " \t\r\n\f\v\u00a0\ufeff" + "".join(
-    chr(c) for c in [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)  # whitespace, zero-width and bidi marks around a URL (str.strip takes characters, not ranges)
+_EDGE = (
+    "".join(chr(c) for c in range(0x21))
+    + "\u00a0\ufeff"
+    + "".join(
+        chr(c) for c in [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    )
+)  # C0 controls and space (WHATWG trims them), other spaces, zero-width and bidi marks
 _FORBIDDEN = re.compile(
     r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
+)
+#: Removed anywhere in a URL, as the WHATWG URL parser does: ASCII tab and newlines.
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
+#: Removed from a host, as UTS 46 maps them to nothing (zero-width space, word joiner, BOM,
+#: soft hyphen, variation selectors …): ``GOO\u200bgoo.com`` is googoo.com in every browser.
+_HOST_IGNORED = re.compile(
+    "[\u00ad\u034f\u180b-\u180d\u180f\u200b\u2060\u2064\ufe00-\ufe0f\ufeff"
+    "\U0001bca0-\U0001bca3\U000e0100-\U000e01ef]"
 )
 _DEFANGED_SCHEME = re.compile(r"^(?:h(?:xx|\*\*|__)ps?|fxp)\b", re.IGNORECASE)
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -125,10 +140,12 @@ def _prepare(raw: str, max_chars: int) -> str:
     text = raw.strip(_EDGE)
     if len(text) >= 2 and (text[0], text[-1]) in (("<", ">"), ('"', '"'), ("'", "'")):
         text = text[1:-1].strip(_EDGE)
+    text = _TAB_NEWLINE.sub("", text)
     if _defanged_head(text):
         text = refang(text)
     if not text:
         raise InvalidURL("empty URL")
+    text = _strip_host_ignored(text)
     if _FORBIDDEN.search(text):
         raise InvalidURL("URL contains whitespace or control characters")
     try:
@@ -147,6 +164,17 @@ def _prepare(raw: str, max_chars: int) -> str:
     rest = rest.lstrip("/\\")
     head, sep, tail = _cut(rest)
     return f"{name}://{head.replace(chr(92), '/')}{sep}{tail}"
+
+
+def _strip_host_ignored(text: str) -> str:
+    """``text`` without the UTS 46 "ignored" characters of its authority (its host)."""
+    start = text.find("//")
+    start = start + 2 if 0 <= start <= 16 else 0
+    end = min([i for i in (text.find(c, start) for c in "/\\?#") if i >= 0], default=len(text))
+    authority = text[start:end]
+    if not _HOST_IGNORED.search(authority):
+        return text
+    return text[:start] + _HOST_IGNORED.sub("", authority) + text[end:]
 
 
 def _cut(rest: str) -> tuple[str, str, str]:

@@ -157,6 +157,12 @@ def normalize_host(raw_host: str) -> Host:
         unicode_host = idna.decode(ascii_host)
     except (idna.IDNAError, UnicodeError, ValueError):
         unicode_host = ascii_host
+        for label in labels:  # an A-label that is not valid punycode: browsers refuse it
+            if label.startswith("xn--"):
+                try:
+                    idna.decode(label)
+                except (idna.IDNAError, UnicodeError, ValueError) as exc:
+                    raise InvalidURL(f"invalid A-label {label[:63]!r} in host: {exc}") from exc
     unicode_labels = unicode_host.split(".")
     mixed = any(is_mixed_script(label) for label in unicode_labels)
     lookalike = mixed or any(is_ascii_lookalike(label) for label in unicode_labels)

@@ -76,8 +76,13 @@ def normalize_escapes(text: str, safe: frozenset[str]) -> str:
     return "".join(out)
 
 
+_SLASHES = re.compile("/{2,}")
+
+
 def normalize_path(path: str) -> str:
-    """The path with escapes normalised, ``//`` collapsed and dot segments resolved."""
+    """The path with escapes normalised, dot segments resolved as browsers resolve them (an
+    empty segment counts: ``/a//../b`` is ``/a/b``), then ``//`` collapsed (policy: servers
+    treat ``/a//b`` as ``/a/b`` almost everywhere, so one key names both)."""
     if not path:
         return "/"
     if not _NEEDS_WORK.search(path):
@@ -85,14 +90,20 @@ def normalize_path(path: str) -> str:
     path = normalize_escapes(path, _PATH_SAFE)
     segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
     stack: list[str] = []
-    for segment in segments:
+    last = len(segments) - 1
+    for index, segment in enumerate(segments):
         if segment == "..":
             if stack:
                 stack.pop()
-        elif segment not in (".", ""):
+            if index == last:
+                stack.append("")
+        elif segment == ".":
+            if index == last:
+                stack.append("")
+        else:
             stack.append(segment)
-    trailing = segments[-1] in ("", ".", "..") and bool(stack)
-    return "/" + "/".join(stack) + ("/" if trailing else "")
+    resolved = "/" + "/".join(stack)
+    return _SLASHES.sub("/", resolved)
 
 
 @lru_cache(maxsize=4096)
