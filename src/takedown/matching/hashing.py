@@ -107,6 +107,7 @@ def compute_signals(app: App, content_ids: Sequence[int]) -> HashReport:
                 "value": v.value,
                 "quality": v.quality,
                 "low_quality": v.low_quality,
+                "algorithm": v.algorithm,
             }
             for v in values
         ]
