@@ -50,6 +50,7 @@ FEATURE_CLI_MODULES = (
     "takedown.cli.serve",
     "takedown.cli.text",
     "takedown.cli.ops",
+    "takedown.cli.signals_cmd",
 )
 
 

@@ -75,7 +75,7 @@ class SignalType(ABC):
     #: Version of the hashing algorithm, recorded with stored values (``None``: unversioned).
     #: Bump it when the same content would hash differently; ``takedown signals rehash``
     #: re-computes stored values of other versions.
-    algorithm: ClassVar[str | None] = None
+    algorithm_version: ClassVar[str | None] = None
 
     @abstractmethod
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:

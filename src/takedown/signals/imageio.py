@@ -26,9 +26,9 @@ DEFAULT_MAX_PIXELS = 100_000_000
 #: Exact PDQ decodes the whole image (no reduced decode exists in pytx) and holds the decoded
 #: image (up to 4 bytes a pixel) and then a float32 luma (4 bytes a pixel) filtered in place:
 #: about 8 bytes a pixel at the peak. This limit keeps the worst image under it (a 4-channel
-#: PNG of 40 M pixels) under 512 MiB of RSS in the CLI; larger images are refused from their
+#: PNG of 30 M pixels: 410 MiB measured) under 512 MiB of RSS; larger images are refused from their
 #: header before decoding. See docs/pdq.md ("Memory budget").
-PDQ_MAX_PIXELS = 40_000_000
+PDQ_MAX_PIXELS = 30_000_000
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 

@@ -284,7 +284,7 @@ class PdqSignal(SignalType):
     default_threshold = 31
     max_threshold = 63
     index_kind = "hamming256"
-    algorithm = ALGORITHM
+    algorithm_version = ALGORITHM
 
     #: Exactness first: never a reduced (JPEG draft) decode; the image is decoded on its own.
     reduced_decode: ClassVar[bool] = False
@@ -311,13 +311,20 @@ class PdqSignal(SignalType):
         hashes, mirror, quality = hashes_from_luma(luma, overwrite=True)
         low = quality < LOW_QUALITY_BELOW
         values = [
-            SignalValue(self.name, hashes[variant], quality, low, variant, algorithm=self.algorithm)
+            SignalValue(
+                self.name, hashes[variant], quality, low, variant, algorithm=self.algorithm_version
+            )
             for variant in DIHEDRAL_VARIANTS
         ]
         if not low and mirror != hashes["flip-y"]:
             values.append(
                 SignalValue(
-                    self.name, mirror, quality, low, MIRROR_VARIANT, algorithm=self.algorithm
+                    self.name,
+                    mirror,
+                    quality,
+                    low,
+                    MIRROR_VARIANT,
+                    algorithm=self.algorithm_version,
                 )
             )
         values.extend(
@@ -328,7 +335,7 @@ class PdqSignal(SignalType):
                 v.low_quality,
                 v.variant,
                 v.meta,
-                algorithm=self.algorithm,
+                algorithm=self.algorithm_version,
             )
             for v in trimmed
         )
