@@ -18,8 +18,10 @@ from takedown.signals.imageio import PDQ_MAX_PIXELS
 #: The budget of docs/pdq.md ("Memory budget").
 BUDGET_MIB = 512
 
+# VmHWM (the peak RSS of this process's memory since exec) rather than ru_maxrss, which
+# Linux carries over from the forking parent (a large test process) across execve.
 _MEASURE = """
-import resource, sys
+import sys
 from takedown.signals.base import UnhashableContent
 from takedown.signals.pdq import PdqSignal
 with open(sys.argv[1], "rb") as stream:
@@ -28,7 +30,9 @@ with open(sys.argv[1], "rb") as stream:
         print("hashed")
     except UnhashableContent as exc:
         print("refused:", exc)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+with open("/proc/self/status", encoding="ascii") as status:
+    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(peak_kib // 1024)
 """
 
 
