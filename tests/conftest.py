@@ -26,7 +26,6 @@ from takedown.store.schema import metadata
 
 LOCAL_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 def _reachable(url: str) -> bool:
