@@ -26,7 +26,6 @@ from takedown.store.schema import metadata
 
 LOCAL_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 # Feature tests run their tasks in-process on both backends; the tests of the job queue
 # (tests/jobs) choose the queue explicitly and start real workers.
 os.environ.setdefault("TAKEDOWN_JOBS", "inprocess")

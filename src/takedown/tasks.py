@@ -6,4 +6,5 @@ from __future__ import annotations
 def load() -> None:
     import takedown.jobs.reprocess
     import takedown.matching.hashing
-    import takedown.matching.matcher  # noqa: F401
+    import takedown.matching.matcher
+    import takedown.matching.rehash  # noqa: F401

@@ -109,17 +109,16 @@ def test_copies_are_matched_by_the_robust_video_path_with_stored_evidence(
         name: [r for r in rows if r.content_id == cid and r.bank_entry_id]
         for name, cid in ids.items()
     }
-    for name in COPIES:
-        assert [r.signal_type for r in bank[name]] == [NAME], name  # vPDQ misses every copy
+    # Meta's vPDQ rule (query >= 80 %, compared >= 0 %) finds an excerpt of the banked video
+    # itself; the robust stage is the second stage for the copies vPDQ misses.
+    assert [r.signal_type for r in bank["trim_start"]] == ["video"]
+    for name in set(COPIES) - {"trim_start"}:
+        assert [r.signal_type for r in bank[name]] == [NAME], name  # vPDQ misses these
         (hit,) = bank[name]
         assert hit.evidence["method"] in ("containment", "keyframe")
         assert 0 <= hit.distance <= VideoKeyframeSignal.default_threshold
     crop = bank["crop10"][0].evidence
     assert crop["method"] == "keyframe" and crop["inliers"] >= 10 and crop["scale"] < 1.0
-    trimmed = bank["trim_start"][0].evidence
-    assert trimmed["method"] == "containment" and trimmed["query_share"] >= 70
-    assert trimmed["index_share"] < 80  # what vPDQ's 80 %/80 % rule rejects
-    assert trimmed["matched_by"] == {"stored": 2}  # the frames at 0 s and 1 s of the copy
     mirrored = bank["mirror"][0].evidence
     assert mirrored.get("matched_by", {}).get("mirrored") or mirrored.get("mirrored")
     for name in ("coffee", "shapes"):
@@ -192,5 +191,5 @@ def test_api_lookup_by_file_runs_the_robust_video_path(app: App, clips: dict[str
         assert hit["bank"] == "partner"
         # a start-trimmed copy is found by containment in the banked vPDQ frames
         (contained,) = results("trim_start")[NAME]["bank_matches"]
-        assert contained["value"].startswith("vpdq1:") and contained["bank"] == "partner"
+        assert contained["value"].startswith("vpdq2:") and contained["bank"] == "partner"
         assert results("shapes")[NAME]["bank_matches"] == []

@@ -1,4 +1,4 @@
-"""Behaviour of our PDQ: Meta's published vectors, dihedral variants, decoding, validation."""
+"""Behaviour of our PDQ: dihedral variants, decoding, validation (pytx exactness: test_pdq_pytx)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ from takedown.signals.pdq import (
     resize_like_reference_cli,
 )
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "pdq-reference"
-#: Measured: our hashes of Meta's bridge JPEGs equal the published ones bit for bit.
-MAX_BITS_FROM_REFERENCE = 0
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "pdq-reference"
 #: Measured: bridge-1's derived dihedral hashes vs the hashes of the 7 transformed files
 #: (re-encoded JPEGs, so their pixels differ slightly): 0-8 bits.
 MAX_BITS_DIHEDRAL_VS_FILES = 8
@@ -42,8 +40,8 @@ FILE_FOR_VARIANT = {
 }
 
 
-def _expected() -> dict[str, tuple[str, int]]:
-    with (REFERENCE / "expected.csv").open(newline="") as handle:
+def _expected(name: str = "pytx-expected.csv") -> dict[str, tuple[str, int]]:
+    with (REFERENCE / name).open(newline="") as handle:
         return {
             row["file"]: (row["pdq_hex"], int(row["quality"])) for row in csv.DictReader(handle)
         }
@@ -83,26 +81,18 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("filename", sorted(FILE_FOR_VARIANT.values()))
-def test_bridge_vectors_match_meta_reference(filename: str) -> None:
-    expected_hex, expected_quality = _expected()[filename]
-    with (REFERENCE / filename).open("rb") as stream:
-        values = PdqSignal().hash_stream(stream)
-    primary = values[0]
-    assert primary.variant == ""
-    assert hamming(primary.value, expected_hex) <= MAX_BITS_FROM_REFERENCE
-    assert primary.quality == expected_quality
-
-
 def test_published_and_source_window_axes_differ_only_on_non_square_images() -> None:
+    # "published" reproduces the C++ README's bridge vectors (expected.csv) and nothing else;
+    # the default ("source") is what pytx computes (pytx-expected.csv).
     with Image.open(REFERENCE / "bridge-1-original.jpg") as image:
         image.load()
-        published, _ = pdq_hash(image)
-        source, _ = pdq_hash(image, window_axes="source")
+        published, _ = pdq_hash(image, window_axes="published")
+        source, _ = pdq_hash(image)
         square = image.resize((1004, 1004))
-    assert published == _expected()["bridge-1-original.jpg"][0]
+    assert published == _expected("expected.csv")["bridge-1-original.jpg"][0]
+    assert source == _expected()["bridge-1-original.jpg"][0]
     assert 0 < hamming(published, source) <= 8
-    assert pdq_hash(square)[0] == pdq_hash(square, window_axes="source")[0]
+    assert pdq_hash(square)[0] == pdq_hash(square, window_axes="published")[0]
 
 
 def test_dihedral_variants_of_original_match_transformed_files() -> None:
@@ -130,16 +120,19 @@ def test_dihedral_names_follow_pixel_transforms() -> None:
         "flip-minus-1": pixels[::-1, ::-1].transpose(1, 0, 2),
     }
     for variant, moved in transforms.items():
-        assert hamming(hashes[variant], pdq_hash(np.ascontiguousarray(moved))[0]) <= 16, variant
+        # Meta's derived hashes (pdqhash.compute_dihedral) drift up to 18 bits here.
+        assert hamming(hashes[variant], pdq_hash(np.ascontiguousarray(moved))[0]) <= 24, variant
 
 
 def test_reduced_decode_stays_close_to_full_decode() -> None:
+    # The reduced decode is what the keypoint signal uses; PDQ always decodes in full.
     data = _jpeg(synthetic_photo(2400, 1800, seed=1))
     reduced = open_image(io.BytesIO(data), reduced=True)
     full = open_image(io.BytesIO(data), reduced=False)
     assert reduced.size == (1200, 900)  # DCT-scaled 1/2: short side stays >= 512
     assert full.size == (2400, 1800)
     assert hamming(pdq_hash(reduced)[0], pdq_hash(full)[0]) <= 8
+    assert PdqSignal().hash_stream(io.BytesIO(data))[0].value == pdq_hash(full)[0]
 
 
 def test_small_jpeg_is_not_reduced() -> None:
@@ -156,7 +149,8 @@ def test_flat_image_is_kept_but_marked_low_quality() -> None:
 
 def test_photo_is_high_quality_with_all_variants() -> None:
     values = PdqSignal().hash_stream(io.BytesIO(_jpeg(synthetic_photo(640, 480))))
-    assert [v.variant for v in values] == list(DIHEDRAL_VARIANTS)
+    variants = [v.variant for v in values]
+    assert variants[:8] == list(DIHEDRAL_VARIANTS) and set(variants[8:]) <= {"mirror"}
     assert all(v.signal_type == "pdq" and not v.low_quality for v in values)
     assert values[0].quality is not None and values[0].quality >= 50
 
@@ -167,9 +161,10 @@ def test_greyscale_and_rgba_images_hash_like_their_rgb_version() -> None:
     assert hamming(pdq_hash(grey)[0], pdq_hash(grey.convert("RGB"))[0]) <= 2
     rgba = photo.convert("RGBA")
     assert pdq_hash(rgba) == pdq_hash(photo)
-    deep = Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)  # 16-bit grey
+    # 16-bit grey: pytx converts it with Pillow's convert("RGB"), which clips at 255.
+    deep = Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)
     assert deep.mode.startswith("I;16")
-    assert pdq_hash(deep) == pdq_hash(grey)
+    assert pdq_hash(deep) == pdq_hash(deep.convert("RGB"))
 
 
 @pytest.mark.parametrize("kind", ["jpeg", "png"])
@@ -282,12 +277,17 @@ def test_reference_cli_resize_picks_nearest_pixels_into_a_512_square() -> None:
 )
 def test_stored_mirror_hash_is_the_hash_of_the_mirrored_pixels(width: int, height: int) -> None:
     # Fine noise is where the DCT sign flip lands far from the mirrored image's hash; the
-    # stored variant is sampled from the filtered buffer and must equal hashing the pixels.
+    # stored "mirror" variant is sampled from the filtered buffer and must equal hashing the
+    # pixels; "flip-y" stays Meta's derived dihedral hash.
     rng = np.random.default_rng(width * height)
     pixels = np.asarray(synthetic_photo(width, height, seed=width)).astype(np.int16)
     pixels = np.clip(pixels + rng.integers(-60, 61, pixels.shape), 0, 255).astype(np.uint8)
     stored = {v.variant: v.value for v in PdqSignal().hash_image(Image.fromarray(pixels))}
     mirrored = np.ascontiguousarray(pixels[:, ::-1])
-    assert stored["flip-y"] == pdq_hash(mirrored)[0]
-    assert mirror_hash(Image.fromarray(pixels)) == pdq_hash(mirrored)[0]
+    # Sampling the filtered buffer is exact but for the few edge columns where the window
+    # shrinks: on a 130 px wide image (even window 2) that is 8 bits.
+    exact = pdq_hash(mirrored)[0]
+    assert hamming(stored.get("mirror", stored["flip-y"]), exact) <= (0 if width >= 256 else 8)
+    assert stored["flip-y"] == pdq_hash_dihedral(pixels)[0]["flip-y"]
+    assert mirror_hash(Image.fromarray(pixels)) == stored.get("mirror", stored["flip-y"])
     assert stored[""] == pdq_hash(pixels)[0]

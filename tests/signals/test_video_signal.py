@@ -1,4 +1,5 @@
-"""Behaviour of the vPDQ-style video signal on small synthetic clips made with PyAV."""
+"""Behaviour of the vPDQ signal on small synthetic clips made with PyAV (Meta's own files:
+test_vpdq_meta.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from takedown.signals.video import (
     DENSE_RATE,
     VideoFrameHash,
     VideoSignal,
+    frame_mod,
     hash_video,
     parse,
     serialise,
@@ -115,25 +117,36 @@ def test_different_video_does_not_match(clips: dict[str, Path]) -> None:
     assert not VideoSignal().matches(serialise(other), serialise(original))
 
 
-def test_dense_query_matches_copy_with_offset_timeline(clips: dict[str, Path]) -> None:
-    bank = hash_video(str(clips["original"]))  # bank side: 1 frame/s
+def test_offset_timeline_needs_every_frame_on_one_side(clips: dict[str, Path]) -> None:
+    bank = hash_video(str(clips["original"]))  # pytx's sampling: 1 frame/s
     sparse_query = hash_video(str(clips["offset"]))
-    dense_query = hash_video(str(clips["offset"]), dense=True)
-    # 1 frame/s on both sides samples frames 0.5 s apart: the copy is missed.
-    assert not video_is_match(sparse_query, bank)
-    # Sampling the query densely puts a query frame within 1/8 s of every bank frame;
-    # the bank's first second (content 0-0.5 s) is simply not in the excerpt.
-    assert video_match(dense_query, bank) == (100.0, 75.0)
+    # 1 frame/s on both sides samples frames 0.5 s apart: Meta's rule misses the copy.
+    assert video_match(sparse_query, bank) == (0.0, 0.0)
+    # A bank hashed at every frame (Meta's sample files) has a frame within 1/50 s of each
+    # query frame: every query frame matches; the bank's frames outside the excerpt do not.
+    every = hash_video(str(clips["original"]), seconds_per_hash=0)
+    query_pct, bank_pct = video_match(sparse_query, every)
+    assert query_pct == 100.0 and bank_pct < 50.0
+    assert video_is_match(sparse_query, every)
 
 
-def test_dense_sampling_hashes_more_frames(clips: dict[str, Path]) -> None:
+def test_sampling_follows_metas_frame_mod(clips: dict[str, Path]) -> None:
     sparse = hash_video(str(clips["original"]))
     dense = hash_video(str(clips["original"]), dense=True)
-    assert [f.timestamp_ms for f in sparse] == [0, 1000, 2000, 3000]
-    assert len(dense) == 4 * DENSE_RATE
+    every = hash_video(str(clips["original"]), seconds_per_hash=0)
+    assert [(f.frame, f.timestamp_ms) for f in sparse] == [
+        (0, 0),
+        (25, 1000),
+        (50, 2000),
+        (75, 3000),
+    ]
+    mod = frame_mod(1 / DENSE_RATE, FPS)
+    assert mod == 6 and [f.frame for f in dense] == list(range(0, 4 * FPS, mod))
+    assert [f.frame for f in every] == list(range(4 * FPS))
+    assert [f.timestamp_ms for f in every[:3]] == [0, 40, 80]
 
 
-def test_still_video_collapses_identical_frames(tmp_path: Path) -> None:
+def test_still_video_keeps_every_frame_and_counts_it_once(tmp_path: Path) -> None:
     path = tmp_path / "still.mkv"
     still = _frame(3, 0.0)
     with av.open(str(path), "w") as out:
@@ -148,8 +161,11 @@ def test_still_video_collapses_identical_frames(tmp_path: Path) -> None:
         for packet in stream.encode(None):
             out.mux(packet)
     frames = hash_video(str(path))
-    assert len(frames) == 1
-    assert frames[0].timestamp_ms == 0
+    assert [f.timestamp_ms for f in frames] == [0, 1000, 2000]  # Meta keeps them all
+    assert len({f.pdq for f in frames}) == 1
+    other = [VideoFrameHash(0, 90, "0f" * 32, 0)]
+    # pytx's rule de-duplicates hashes: the still counts as one frame.
+    assert video_match(frames, frames + other) == (100.0, 50.0)
 
 
 def test_hash_stream_returns_one_serialised_value(clips: dict[str, Path]) -> None:
@@ -203,12 +219,12 @@ def test_video_over_the_duration_limit_is_unhashable(clips: dict[str, Path]) -> 
 
 def test_serialised_form_round_trips() -> None:
     frames = [
-        VideoFrameHash(0, 80, "ab" * 32),
-        VideoFrameHash(1000, 12, "0f" * 32),
-        VideoFrameHash(2500, 100, "f0" * 32),
+        VideoFrameHash(0, 80, "ab" * 32, 0),
+        VideoFrameHash(1000, 12, "0f" * 32, 30),
+        VideoFrameHash(2500, 100, "f0" * 32, 75),
     ]
     text = serialise(frames)
-    assert text.startswith("vpdq1:")
+    assert text.startswith("vpdq2:")
     assert parse(text) == frames
 
 
@@ -257,7 +273,7 @@ def test_dense_signal_records_its_sampling(clips: dict[str, Path]) -> None:
     with clips["original"].open("rb") as stream:
         (value,) = VideoSignal(dense=True).hash_stream(stream)
     assert value.meta["sampling"] == "dense"
-    assert len(parse(value.value)) == 16
+    assert len(parse(value.value)) == len(range(0, 4 * FPS, frame_mod(1 / DENSE_RATE, FPS)))
 
 
 def test_timestamps_start_at_zero_whatever_the_container_clock(tmp_path: Path) -> None:

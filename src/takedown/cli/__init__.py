@@ -116,6 +116,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Share a sighting (its notes, operation, decisions, content, media) with another "
         "agency, or withdraw the share.",
     ),
+    "signals": (
+        "takedown.cli.signals_cmd:signals_group",
+        "Stored signals: algorithm versions and re-hashing.",
+    ),
     "sightings": (
         "takedown.cli.matching:sightings_cmd",
         "Recent sightings with their status: known (bank, label, distance), copy, held or new.",

@@ -140,6 +140,7 @@ def _store_signals(
             "value": v.value,
             "quality": v.quality,
             "low_quality": v.low_quality,
+            "algorithm": v.algorithm,
         }
         for v in values
     ]

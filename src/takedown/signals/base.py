@@ -40,6 +40,8 @@ class SignalValue:
     alternative hashes of the same content (e.g. PDQ's dihedral "rotate-90"); the primary
     value has ``variant`` ``""``. A bank keeps the primary value and the variants marked
     ``banked`` (the keypoints' layout, which verifying a keypoint match needs).
+    ``algorithm`` is the signal type's algorithm version when it has one (stored with the
+    value, so values of an older variant can be found and re-computed).
     """
 
     signal_type: str
@@ -49,6 +51,7 @@ class SignalValue:
     variant: str = ""
     meta: dict[str, str] = field(default_factory=dict)
     banked: bool = False
+    algorithm: str | None = None
 
     @property
     def bankable(self) -> bool:
@@ -69,6 +72,10 @@ class SignalType(ABC):
     #: How matching indexes this type: "exact" (equal values), "hamming256" (256-bit hex
     #: hashes in a Hamming index) or "pairwise" (``distance`` against every candidate).
     index_kind: ClassVar[str] = "exact"
+    #: Version of the hashing algorithm, recorded with stored values (``None``: unversioned).
+    #: Bump it when the same content would hash differently; ``takedown signals rehash``
+    #: re-computes stored values of other versions.
+    algorithm_version: ClassVar[str | None] = None
 
     @abstractmethod
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:

@@ -4,9 +4,9 @@
 the limit *before* decoding a single pixel; any decoder failure (corrupt, truncated,
 unsupported) becomes :class:`UnhashableContent` with a reason.
 
-EXIF orientation is deliberately **not** applied: Meta's reference hashes the pixels as
-stored, so a bank hash computed elsewhere matches only if we do the same. Rotated copies are
-caught by PDQ's dihedral variants instead.
+EXIF orientation is deliberately **not** applied: pytx (Meta's Python stack) hashes the
+pixels as stored, so a bank hash computed elsewhere matches only if we do the same. Rotated
+copies are caught by PDQ's dihedral variants instead.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ from takedown.signals.base import UnhashableContent
 #: Reduced decode keeps the short side at least this large (JPEG DCT scaling 1/2, 1/4, 1/8).
 REDUCED_MIN_SIDE = 512
 DEFAULT_MAX_PIXELS = 100_000_000
+#: Exact PDQ decodes the whole image (no reduced decode exists in pytx) and holds the decoded
+#: image (up to 4 bytes a pixel) and then a float32 luma (4 bytes a pixel) filtered in place:
+#: about 8 bytes a pixel at the peak. This limit keeps the worst image under it (a 4-channel
+#: PNG of 30 M pixels: 410 MiB measured) under 512 MiB of RSS; larger images are refused from their
+#: header before decoding. See docs/pdq.md ("Memory budget").
+PDQ_MAX_PIXELS = 30_000_000
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError)
 

@@ -1,7 +1,12 @@
-"""PDQ: Meta's 256-bit perceptual image hash, implemented here in numpy + numba.
+"""PDQ: Meta's 256-bit perceptual image hash, computed as the field computes it.
 
-The numeric core (``pdq_core``) follows the reference C++ operation by operation in float32
-and reproduces Meta's published bridge vectors bit for bit; see docs/pdq.md.
+The truth is pytx's ``PdqSignal.hash_from_file`` (what HMA runs): Pillow decodes the file,
+pytx turns the image into a numpy array (``pytx_array_strip`` says how, mode by mode) and
+the PyPI ``pdqhash`` binding of Meta's C++ computes a float64 luma, the Jarosz box filters
+(window along rows from the width), the 16x16 DCT and the bits. ``pdq_core`` re-implements
+the C++ in float32, operation by operation; together they give pytx's hash and quality bit
+for bit, all eight dihedral hashes included (tests/signals/test_pdq_pytx.py checks against
+pytx and ``pdqhash`` themselves). See docs/pdq.md.
 
 Hex format: the reference's ``Hash256::format``: sixteen 16-bit words, word 15 first; bit
 ``i*16 + j`` is DCT coefficient (i, j) being above the median.
@@ -18,46 +23,101 @@ from PIL import Image
 
 from takedown.signals import pdq_core
 from takedown.signals.base import InvalidSignal, SignalType, SignalValue, UnhashableContent
-from takedown.signals.imageio import DEFAULT_MAX_PIXELS, open_image, pixels
+from takedown.signals.imageio import PDQ_MAX_PIXELS, load_checked, open_checked
 
 WindowAxes = Literal["published", "source"]
 
 #: The 8 dihedral variants, in the reference's order; "" is the image as stored.
 DIHEDRAL_VARIANTS: tuple[str, ...] = pdq_core.DIHEDRAL_NAMES
-#: Quality below this marks a hash ``low_quality`` (kept, never dropped).
+#: Quality below this marks a hash ``low_quality`` (kept, never dropped; pytx drops them).
 LOW_QUALITY_BELOW = 50
 HASH_HEX_LENGTH = 64
+#: Recorded with every stored PDQ signal (``signal.algorithm``): hashes stored without it
+#: came from the earlier variant (reduced JPEG decode, C++-README window axes, float32 luma)
+#: and are re-computed by ``takedown signals rehash``.
+ALGORITHM = "pytx-1"
 
 _HEX = frozenset("0123456789abcdef")
+#: Modes pytx converts to RGB before making its array.
+_PYTX_TO_RGB = frozenset({"LA", "I;16"})
+#: Rows per strip when the luma is made from a decoded image (bounds the float64 temporaries).
+_STRIP_PIXELS = 1_000_000
+
+
+def pytx_array_strip(
+    image: Image.Image, top: int = 0, bottom: int | None = None
+) -> npt.NDArray[np.generic]:
+    """Rows ``top:bottom`` of the array pytx hands to ``pdqhash``, or of its documented
+    stand-in where pytx fails.
+
+    pytx (``pdq_hasher._convert_image_to_correct_array_dimension``): ``LA`` and ``I;16`` are
+    converted to RGB; everything else is ``np.asarray(image)`` as decoded, a 2-D array (L,
+    P's palette *indices*, 1's booleans) repeated on three channels; ``pdqhash`` reads the
+    first three channels (RGBA and RGBX: alpha ignored; CMYK: C, M, Y as R, G, B; YCbCr, LAB
+    and HSV: their raw channels). Modes whose array ``pdqhash`` refuses (``I``, ``F``,
+    ``I;16B/L/N``: not one byte a sample; ``La``, ``PA``: two channels) make pytx raise; for
+    them we hash Pillow's ``convert("RGB")`` instead (no pytx hash exists to agree with).
+    """
+    bottom = image.height if bottom is None else bottom
+    whole = top == 0 and bottom == image.height
+    part = image if whole else image.crop((0, top, image.width, bottom))
+    if part.mode in _PYTX_TO_RGB:
+        part = part.convert("RGB")
+    array = np.asarray(part)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.dtype.itemsize != 1 or array.ndim != 3 or array.shape[2] < 3:
+        array = np.asarray(_to_rgb(part))
+    return array
+
+
+def pytx_compatible(image: Image.Image) -> bool:
+    """Whether pytx can hash this decoded image at all (see ``pytx_array_strip``)."""
+    if image.mode in _PYTX_TO_RGB or image.mode in ("1", "L", "P"):
+        return True
+    probe = np.asarray(image.crop((0, 0, 1, 1)))
+    return probe.dtype.itemsize == 1 and probe.ndim == 3 and probe.shape[2] >= 3
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    try:
+        return image.convert("RGB")
+    except ValueError:  # e.g. I;16B: Pillow converts it through I
+        return image.convert("I").convert("RGB")
+
+
+def luma_of_array(array: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+    """``pdqhash.compute``'s luma: ``R*0.299 + G*0.587 + B*0.114`` in float64 (numpy's
+    promotion of the 8-bit samples), left to right, then rounded to float32."""
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] < 3:
+        raise TypeError(f"PDQ needs an HxW or HxWxC (C >= 3) array, got shape {array.shape}")
+    if array.dtype.itemsize != 1:
+        raise TypeError(f"PDQ needs 8-bit samples, got an array of {array.dtype}")
+    # numpy promotes 8-bit (or bool) samples times a Python float to float64, as in pdqhash.
+    red, green, blue = (np.asarray(array[:, :, k], dtype=np.float64) for k in range(3))
+    luma: npt.NDArray[np.float32] = (red * 0.299 + green * 0.587 + blue * 0.114).astype(np.float32)
+    return luma
+
+
+def luma_of_image(image: Image.Image) -> npt.NDArray[np.float32]:
+    """The float32 luma pytx + ``pdqhash`` compute for a decoded image, made in strips of
+    rows so that no full-size float64 or RGB copy is ever held (the luma is exact per
+    pixel, so strips change nothing)."""
+    width, height = image.size
+    luma = np.empty((height, width), dtype=np.float32)
+    step = max(1, _STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, step):
+        bottom = min(height, top + step)
+        luma[top:bottom] = luma_of_array(pytx_array_strip(image, top, bottom))
+    return luma
 
 
 def _luma(image: Image.Image | npt.NDArray[np.generic]) -> npt.NDArray[np.float32] | None:
-    """Float32 luma as the reference computes it; ``None`` when under 5x5 (unhashable)."""
-    if isinstance(image, Image.Image):
-        array: npt.NDArray[np.generic]
-        if image.mode.startswith("I;16"):
-            # 16-bit grey: scale to 8 bits as ImageMagick does (v / 257, rounded).
-            wide = np.asarray(image, dtype=np.uint32)
-            array = ((wide + 128) // 257).astype(np.uint8)
-        elif image.mode in ("1", "L", "LA", "I", "F"):
-            array = pixels(image) if image.mode == "L" else np.asarray(image.convert("L"))
-        else:
-            array = pixels(image) if image.mode == "RGB" else np.asarray(image.convert("RGB"))
-    else:
-        array = np.asarray(image)
-    if array.dtype != np.uint8:
-        raise TypeError(f"PDQ needs 8-bit samples, got an array of {array.dtype}")
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if array.ndim == 2:
-        rows, cols = array.shape
-        luma = array.astype(np.float32)  # fillFloatLumaFromGrey
-    elif array.ndim == 3 and array.shape[2] >= 3:
-        rows, cols = array.shape[:2]
-        luma = pdq_core.luma_from_rgb(array.astype(np.uint8, copy=False))
-    else:
-        raise TypeError(f"PDQ needs an HxW or HxWx3 array, got shape {array.shape}")
-    if rows < pdq_core.MIN_HASHABLE_DIM or cols < pdq_core.MIN_HASHABLE_DIM:
+    """pytx's float32 luma; ``None`` when under 5x5 (unhashable)."""
+    luma = luma_of_image(image) if isinstance(image, Image.Image) else luma_of_array(image)
+    if min(luma.shape) < pdq_core.MIN_HASHABLE_DIM:
         return None
     return luma
 
@@ -80,7 +140,7 @@ def resize_like_reference_cli(
 
 
 def pdq_hash(
-    image: Image.Image | npt.NDArray[np.generic], *, window_axes: WindowAxes = "published"
+    image: Image.Image | npt.NDArray[np.generic], *, window_axes: WindowAxes = "source"
 ) -> tuple[str, int]:
     """(64 lower-case hex characters, quality 0-100) of an image or an 8-bit array.
 
@@ -95,7 +155,7 @@ def pdq_hash(
 
 
 def pdq_hash_dihedral(
-    image: Image.Image | npt.NDArray[np.generic], *, window_axes: WindowAxes = "published"
+    image: Image.Image | npt.NDArray[np.generic], *, window_axes: WindowAxes = "source"
 ) -> tuple[dict[str, str], int]:
     """All 8 dihedral hashes ({variant name: hex}) from one DCT, and the quality."""
     luma = _luma(image)
@@ -142,72 +202,73 @@ def hamming_matrix(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> npt.ND
 
 #: Variant name of the hash of an image with its uniform margins cut (borders, letterboxes).
 TRIM_VARIANT = "trim"
-#: The dihedral variant that is the left-right mirror of the image.
-MIRROR_VARIANT = "flip-y"
+#: Variant name of the PDQ of the left-right mirrored pixels, stored when it differs from the
+#: derived ``flip-y`` (issue #8; see ``mirror_hash``).
+MIRROR_VARIANT = "mirror"
 
 
 def mirror_hash(image: Image.Image) -> str | None:
     """PDQ of the left-right mirrored pixels (``None`` when unhashable).
 
-    The DCT sign flip that gives ``flip-y`` from the stored orientation's DCT is exact only
-    for a symmetric downsampling; the reference's box filter and sampling are not, and on
-    fine textures or text the shortcut lands 14-110 bits from the mirrored image's real hash
-    (issue #8). The mirrored block is sampled from the stored orientation's filtered buffer
+    The DCT sign flip that gives ``flip-y`` from the stored orientation's DCT (Meta's
+    dihedral hash, kept exactly as ``pdqhash`` computes it) is exact only for a symmetric
+    downsampling; the reference's box filter and sampling are not, and on fine textures or
+    text the shortcut lands 14-110 bits from the mirrored image's real hash (issue #8). This
+    block is sampled from the stored orientation's filtered buffer
     (``pdq_core.downsample_64_and_mirror``): equal to hashing the mirrored pixels, without a
     second filtering.
     """
     luma = _luma(image)
     if luma is None:
         return None
-    _dct, mirror, _quality = pdq_core.dct16_and_mirror_from_luma(luma)
+    _dct, mirror, _quality = pdq_core.dct16_and_mirror_from_luma(luma, overwrite=True)
     return pdq_core.bits_to_hex(mirror)
+
+
+def hashes_from_luma(
+    luma: npt.NDArray[np.float32], *, overwrite: bool = False
+) -> tuple[dict[str, str], str, int]:
+    """Meta's 8 dihedral hashes ({variant: hex}), the exact mirror hash and the quality, from
+    one filtering (in ``luma`` itself with ``overwrite``)."""
+    dct, mirror, quality = pdq_core.dct16_and_mirror_from_luma(luma, overwrite=overwrite)
+    hashes = {
+        name: pdq_core.bits_to_hex(pdq_core.dihedral_block(dct, name)) for name in DIHEDRAL_VARIANTS
+    }
+    return hashes, pdq_core.bits_to_hex(mirror), quality
 
 
 def pdq_hash_variants(
     image: Image.Image,
 ) -> tuple[dict[str, str], int, npt.NDArray[np.float32] | None]:
-    """The 8 dihedral hashes with ``flip-y`` the hash of the mirrored pixels (see
-    ``mirror_hash``), the quality, and the luma (for ``trimmed_variant``), from one luma and
-    one filtering: what the signal stores and a query searches."""
+    """Meta's 8 dihedral hashes plus ``mirror`` (the hash of the mirrored pixels), the
+    quality, and the luma (for ``trimmed_variant``)."""
     luma = _luma(image)
     if luma is None:
         return {name: pdq_core.zero_hash() for name in DIHEDRAL_VARIANTS}, 0, None
-    dct, mirror, quality = pdq_core.dct16_and_mirror_from_luma(luma)
-    hashes = {
-        name: pdq_core.bits_to_hex(pdq_core.dihedral_block(dct, name)) for name in DIHEDRAL_VARIANTS
-    }
-    hashes[MIRROR_VARIANT] = pdq_core.bits_to_hex(mirror)
+    hashes, mirror, quality = hashes_from_luma(luma)
+    hashes[MIRROR_VARIANT] = mirror
     return hashes, quality, luma
 
 
 def trimmed_variant(
-    image: Image.Image, luma: npt.NDArray[np.float32] | None = None
+    image: Image.Image | None, luma: npt.NDArray[np.float32] | None = None
 ) -> list[SignalValue]:
     """The ``trim`` variant when the image has uniform margins (see ``takedown.robust.trim``);
     none otherwise, so the stored hashes of images without margins are unchanged. ``luma``
-    (the image's, from ``pdq_hash_variants``) saves computing it again."""
-    from takedown.robust.trim import TrimBox, find_margins  # robust builds on signals
+    (pytx's luma of the image) saves computing it again; it is left unchanged."""
+    from takedown.robust.trim import find_margins  # robust builds on signals
 
-    box: TrimBox | None
-    array: npt.NDArray[np.float32] | None
-    if luma is not None:
-        # The luma is what trim's own grey conversion gives for 8-bit RGB or grey pixels
-        # (the same float32 weights, left to right): the same margins, found without
-        # reading the pixels again.
-        array, box = luma, find_margins(luma)
-    elif image.mode in ("RGB", "RGBA", "L"):
-        box = find_margins(pixels(image))  # looks at the four edges first: cheap
-        array = _luma(image) if box.trimmed else None
-    else:
-        array = _luma(image)
-        box = None if array is None else find_margins(array)
-    if array is None or box is None or not box.trimmed:
+    array = luma if luma is not None else (None if image is None else _luma(image))
+    if array is None:
+        return []
+    box = find_margins(array)  # looks at the four edges first: cheap
+    if not box.trimmed:
         return []
     if min(box.bottom - box.top, box.right - box.left) < pdq_core.MIN_HASHABLE_DIM:
         return []
-    dct, quality = pdq_core.dct16_from_luma(
-        np.ascontiguousarray(array[box.top : box.bottom, box.left : box.right])
-    )
+    # A copy (never a view: rows-only crops are contiguous), filtered in place.
+    kept = np.array(array[box.top : box.bottom, box.left : box.right], order="C", copy=True)
+    dct, quality = pdq_core.dct16_from_luma(kept, overwrite=True)
     if quality < LOW_QUALITY_BELOW:
         return []
     meta = {k: str(v) for k, v in box.margins().items()}
@@ -215,38 +276,79 @@ def trimmed_variant(
 
 
 class PdqSignal(SignalType):
-    """PDQ of still images: the stored orientation plus the 7 other dihedral variants."""
+    """PDQ of still images as pytx computes it: Meta's 8 dihedral hashes, plus ``mirror``
+    (when it differs from ``flip-y``) and ``trim`` (when the image has margins)."""
 
     name = "pdq"
     content_kinds = frozenset({"image"})
     default_threshold = 31
     max_threshold = 63
     index_kind = "hamming256"
+    algorithm_version = ALGORITHM
 
-    #: Decode JPEGs at reduced size (>= 512 px short side); see docs/pdq.md.
-    reduced_decode: ClassVar[bool] = True
-    max_pixels: ClassVar[int] = DEFAULT_MAX_PIXELS
+    #: Exactness first: never a reduced (JPEG draft) decode; the image is decoded on its own.
+    reduced_decode: ClassVar[bool] = False
+    #: Memory budget of exact hashing: see imageio.PDQ_MAX_PIXELS and docs/pdq.md.
+    max_pixels: ClassVar[int] = PDQ_MAX_PIXELS
 
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
-        image = open_image(stream, reduced=self.reduced_decode, max_pixels=self.max_pixels)
-        return self.hash_image(image)
+        image = load_checked(open_checked(stream, max_pixels=self.max_pixels))
+        self._check_size(image)
+        luma = luma_of_image(image)
+        # The only reference: the decoded pixels are freed before the filter works (memory
+        # budget). Not ``close()``, which would close the caller's stream.
+        del image
+        return self.hash_luma(luma)
 
     def hash_image(self, image: Image.Image) -> Sequence[SignalValue]:
-        """The values of an image decoded as ``hash_stream`` decodes it."""
+        """The values of a decoded image (full size, stored orientation)."""
+        self._check_size(image)
+        return self.hash_luma(luma_of_image(image))
+
+    def hash_luma(self, luma: npt.NDArray[np.float32]) -> Sequence[SignalValue]:
+        """The values from pytx's luma of the image; ``luma`` is consumed (filtered in place)."""
+        trimmed = trimmed_variant(None, luma)
+        hashes, mirror, quality = hashes_from_luma(luma, overwrite=True)
+        low = quality < LOW_QUALITY_BELOW
+        values = [
+            SignalValue(
+                self.name, hashes[variant], quality, low, variant, algorithm=self.algorithm_version
+            )
+            for variant in DIHEDRAL_VARIANTS
+        ]
+        if not low and mirror != hashes["flip-y"]:
+            values.append(
+                SignalValue(
+                    self.name,
+                    mirror,
+                    quality,
+                    low,
+                    MIRROR_VARIANT,
+                    algorithm=self.algorithm_version,
+                )
+            )
+        values.extend(
+            SignalValue(
+                v.signal_type,
+                v.value,
+                v.quality,
+                v.low_quality,
+                v.variant,
+                v.meta,
+                algorithm=self.algorithm_version,
+            )
+            for v in trimmed
+        )
+        return values
+
+    @staticmethod
+    def _check_size(image: Image.Image) -> None:
         width, height = image.size
         if min(width, height) < pdq_core.MIN_HASHABLE_DIM:
             raise UnhashableContent(
                 f"image too small: {width}x{height} (PDQ needs at least "
                 f"{pdq_core.MIN_HASHABLE_DIM} pixels on each side)"
             )
-        hashes, quality, luma = pdq_hash_variants(image)
-        low = quality < LOW_QUALITY_BELOW
-        values = [
-            SignalValue(self.name, hashes[variant], quality, low, variant)
-            for variant in DIHEDRAL_VARIANTS
-        ]
-        values.extend(trimmed_variant(image, luma))
-        return values
 
     def validate(self, value: str) -> str:
         return validate_hex(value)
@@ -256,8 +358,8 @@ class PdqSignal(SignalType):
 
     @classmethod
     def examples(cls) -> Sequence[tuple[str, str, bool]]:
-        # Meta's bridge vector, and copies with 31 and 32 bits flipped.
-        base = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
+        # pytx's hash of Meta's bridge photo, and copies with 31 and 32 bits flipped.
+        base = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
         value = int(base, 16)
         near = f"{value ^ ((1 << 31) - 1):064x}"
         far = f"{value ^ ((1 << 32) - 1):064x}"

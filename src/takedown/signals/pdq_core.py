@@ -225,21 +225,23 @@ def _quality(buf: F32) -> int:  # pragma: no cover - compiled
 
 
 #: Which image side sets which box-filter window (see docs/pdq.md, "Exactness").
-#: "published": the horizontal (along-row) window from the image *height* and the vertical
-#: one from the *width*. This reproduces Meta's published bridge vectors bit for bit.
-#: "source": the horizontal window from the width, as today's C++/Java/Python sources (and
-#: the PyPI ``pdqhash`` binding) compute it; 2-8 bits away from the vectors on 1600x1004.
+#: "source" (the default): the horizontal (along-row) window from the image width, as Meta's
+#: C++ sources and the PyPI ``pdqhash`` binding that pytx and HMA run compute it.
+#: "published": the horizontal window from the *height*; it reproduces only the eight bridge
+#: vectors printed in the C++ README and is 12-84 bits from pytx on small non-square images.
 #: Both agree exactly on square images.
 WINDOW_AXES = ("published", "source")
 
 
-def _filtered(luma: F32, window_axes: str) -> tuple[F32, int]:
+def _filtered(luma: F32, window_axes: str, overwrite: bool = False) -> tuple[F32, int]:
     """The full-size Jarosz-filtered luma (the reference's 2 X,Y box passes) and the window
-    used along rows (the horizontal one)."""
+    used along rows (the horizontal one). With ``overwrite`` a C-contiguous float32 ``luma``
+    is filtered in place (no copy: what bounds the memory of hashing a large image)."""
     rows, cols = luma.shape
     if window_axes not in WINDOW_AXES:
         raise ValueError(f"window_axes must be one of {WINDOW_AXES}, got {window_axes!r}")
-    buf1 = np.array(luma, dtype=np.float32, order="C", copy=True)
+    reuse = overwrite and luma.dtype == np.float32 and luma.flags.c_contiguous
+    buf1 = luma if reuse else np.array(luma, dtype=np.float32, order="C", copy=True)
     buf2 = np.empty_like(buf1)
     if window_axes == "source":
         win_rows = jarosz_window_size(cols, 64)
@@ -260,7 +262,7 @@ def _centres(length: int) -> npt.NDArray[np.intp]:
     return np.array([int(((i + 0.5) * length) / 64) for i in range(64)], dtype=np.intp)
 
 
-def downsample_64(luma: F32, window_axes: str = "published") -> F32:
+def downsample_64(luma: F32, window_axes: str = "source") -> F32:
     """Jarosz tent filter (2 X,Y box passes) then centre decimation to 64x64.
 
     A 64x64 input is used as is (the reference's ``numRows == 64 && numCols == 64`` path).
@@ -268,7 +270,9 @@ def downsample_64(luma: F32, window_axes: str = "published") -> F32:
     return downsample_64_and_mirror(luma, window_axes)[0]
 
 
-def downsample_64_and_mirror(luma: F32, window_axes: str = "published") -> tuple[F32, F32]:
+def downsample_64_and_mirror(
+    luma: F32, window_axes: str = "source", overwrite: bool = False
+) -> tuple[F32, F32]:
     """The 64x64 block of ``downsample_64`` and that of the left-right mirrored image.
 
     The mirror's block is sampled from the same filtered buffer, not filtered again: the box
@@ -283,7 +287,7 @@ def downsample_64_and_mirror(luma: F32, window_axes: str = "published") -> tuple
     if rows == 64 and cols == 64:
         block = np.ascontiguousarray(luma, dtype=np.float32)
         return block, np.ascontiguousarray(block[:, ::-1])
-    buf, win_rows = _filtered(luma, window_axes)
+    buf, win_rows = _filtered(luma, window_axes, overwrite)
     ini, inj = _centres(rows), _centres(cols)
     shift = 0 if win_rows % 2 else NUM_JAROSZ_XY_PASSES
     mirrored = np.clip(cols - 1 - inj - shift, 0, cols - 1)
@@ -296,18 +300,23 @@ def lower_median(values: F32) -> np.float32:
     return np.float32(flat[(flat.size + 1) // 2 - 1])
 
 
-def dct16_from_luma(luma: F32, window_axes: str = "published") -> tuple[F32, int]:
-    """The 16x16 DCT block and quality of a float luma image (at least 5x5)."""
-    block = downsample_64(luma, window_axes)
+def dct16_from_luma(
+    luma: F32, window_axes: str = "source", overwrite: bool = False
+) -> tuple[F32, int]:
+    """The 16x16 DCT block and quality of a float luma image (at least 5x5); ``overwrite``
+    lets the filter work in ``luma`` itself (see ``_filtered``)."""
+    block = downsample_64_and_mirror(luma, window_axes, overwrite)[0]
     quality = int(_compiled("_quality")(block))
     dct: F32 = _compiled("_dct64_to_16")(block, DCT_MATRIX)
     return dct, quality
 
 
-def dct16_and_mirror_from_luma(luma: F32, window_axes: str = "published") -> tuple[F32, F32, int]:
+def dct16_and_mirror_from_luma(
+    luma: F32, window_axes: str = "source", overwrite: bool = False
+) -> tuple[F32, F32, int]:
     """``dct16_from_luma`` and the DCT block of the left-right mirrored image (see
     ``downsample_64_and_mirror``), from one filtering."""
-    block, mirror_block = downsample_64_and_mirror(luma, window_axes)
+    block, mirror_block = downsample_64_and_mirror(luma, window_axes, overwrite)
     quality = int(_compiled("_quality")(block))
     dct: F32 = _compiled("_dct64_to_16")(block, DCT_MATRIX)
     mirror: F32 = _compiled("_dct64_to_16")(np.ascontiguousarray(mirror_block), DCT_MATRIX)

@@ -152,6 +152,9 @@ class Signal(Base):
     quality: Mapped[int | None] = mapped_column(Integer)
     low_quality: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The signal type's algorithm version that computed the value (NULL: unversioned, or
+    #: computed before versions were recorded); see ``takedown signals rehash``.
+    algorithm: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Platform(Base):
