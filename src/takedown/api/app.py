@@ -17,7 +17,14 @@ from takedown.api.keycache import KeyCache
 from takedown.api.middleware import ActorAndHeaders
 from takedown.api.service import LookupService
 from takedown.app import App
-from takedown.web import complaint_pages, dashboard_pages, ops_pages, report_charts, views
+from takedown.web import (
+    complaint_pages,
+    dashboard_pages,
+    ops_pages,
+    queue_pages,
+    report_charts,
+    views,
+)
 
 STATIC = Path(views.__file__).parent / "static"
 
@@ -89,6 +96,7 @@ def create_app(app: App) -> FastAPI:
     # outermost (added last), so refusals of BodyLimit carry the headers too
     api.add_middleware(ActorAndHeaders, takedown=app, session_cookie=views.COOKIE)
     api.include_router(views.router)
+    api.include_router(queue_pages.router)  # /queue/bulk
     api.include_router(dashboard_pages.router)  # /dashboard, /media
     api.include_router(complaint_pages.router)  # before /operations/{name:path}
     api.include_router(report_charts.router)  # before /reports/operation/{name:path}

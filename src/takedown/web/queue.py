@@ -56,6 +56,8 @@ class Evidence:
     #: Why a robust match holds, in one line (keypoints: inliers, transform, colour layout;
     #: video: containment shares or the keyframe found), from ``match.evidence``.
     detail: str | None = None
+    #: What the earlier copy is ("image", "video", "text"...), so it is shown as what it is.
+    other_kind: str | None = None
 
 
 @dataclass
@@ -66,6 +68,8 @@ class QueueItem:
     parts: dict[str, float]
     evidence: list[Evidence]
     flagged_by: list[str]
+    #: Values a hold could be placed on from this item ("sha256:…", "pdq:…").
+    hold_values: list[str] = field(default_factory=list)
 
 
 def severity(labels: dict[str, Any]) -> float:
@@ -164,6 +168,16 @@ def evidence_for(
                     )
                 )
             )
+        kinds = {
+            cid: kind
+            for cid, kind in session.execute(
+                select(Content.id, Content.kind).where(
+                    Content.id.in_(
+                        select(Match.other_content_id).where(Match.content_id.in_(content_ids))
+                    )
+                )
+            )
+        }
         rows = session.execute(
             select(Match, BankEntry, Bank)
             .outerjoin(BankEntry, BankEntry.id == Match.bank_entry_id)
@@ -195,6 +209,7 @@ def evidence_for(
                 match.signal_type,
                 other_content_id=match.other_content_id,
                 detail=evidence_detail(match.evidence),
+                other_kind=kinds.get(match.other_content_id or 0),
             )
         out.setdefault(match.content_id, []).append(item)
     return out

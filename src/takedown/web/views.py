@@ -18,7 +18,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select
@@ -48,8 +54,17 @@ from takedown.referrals.outbox import queue as queue_referrals
 from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
-from takedown.web import svg
-from takedown.web.queue import CLOSING, DECISIONS, how_matched, review_queue
+from takedown.web import humane, svg
+from takedown.web.queue import CLOSING, DECISIONS, how_matched
+from takedown.web.queue_list import (
+    PER_PAGE,
+    REOPEN,
+    SORTS,
+    TABS,
+    QueueQuery,
+    latest_decisions,
+    queue_page,
+)
 from takedown.web.text import has_controls, inert
 
 HERE = Path(__file__).parent
@@ -64,6 +79,8 @@ templates = Jinja2Templates(
 templates.env.filters["inert"] = inert
 templates.env.filters["has_controls"] = has_controls
 templates.env.globals["DECISIONS"] = DECISIONS
+templates.env.globals.update(TABS=TABS, SORTS=SORTS, PER_PAGE=PER_PAGE)
+humane.install(templates.env)
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -205,11 +222,49 @@ def _text_of(app: App, content: Content | None) -> str | None:
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue(request: Request, user: User) -> HTMLResponse:
+def queue(
+    request: Request,
+    user: User,
+    tab: Annotated[str, Query(max_length=16)] = "open",
+    operation: Annotated[str, Query(max_length=200)] = "",
+    platform: Annotated[str, Query(max_length=255)] = "",
+    language: Annotated[str, Query(max_length=16)] = "",
+    mine: Annotated[str, Query(max_length=4)] = "",
+    q: Annotated[str, Query(max_length=500)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "priority",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10**7)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> HTMLResponse:
     app = _app(request)
-    items = review_queue(app, viewer=viewer_of(user))
-    texts = {i.sighting.id: _text_of(app, i.content) for i in items}
-    return page(request, "queue.html", user, items=items, texts=texts, title="Review queue")
+    query = QueueQuery(
+        tab, operation, platform, language, mine == "1", q, sort, page_number, per_page
+    )
+    found = queue_page(app, viewer_of(user), query, user.user_id)
+    texts = {i.sighting.id: _text_of(app, i.content) for i in found.items}
+    return page(
+        request,
+        "queue.html",
+        user,
+        found=found,
+        items=found.items,
+        texts=texts,
+        back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        title=f"Review queue ({found.counts['open']} open)",
+    )
+
+
+def _queue_back(back: str) -> str:
+    """Where a decision returns to: the same queue page (a local /queue URL only)."""
+    return back if back.startswith("/queue") and "//" not in back and "\\" not in back else "/queue"
+
+
+def _answer(request: Request, status: int, message: str, back: str = "") -> Response:
+    """A decision's answer: JSON for the page's script, else text (errors) or a redirect."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"ok": status < 400, "message": message}, status_code=status)
+    if status >= 400:
+        return HTMLResponse(message, status_code=status)
+    return RedirectResponse(_queue_back(back), status_code=303)
 
 
 @router.post("/queue/{sighting_id}/decision", response_model=None)
@@ -220,14 +275,15 @@ def decide(
     decision: Annotated[str, Form(max_length=32)],
     csrf: Annotated[str, Form(max_length=200)],
     note: Annotated[str, Form(max_length=10_000)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     check_csrf(user, csrf)
-    if decision not in DECISIONS:
-        return HTMLResponse("unknown decision", status_code=400)
+    if decision not in DECISIONS and decision != REOPEN:
+        return _answer(request, 400, "unknown decision")
     app = _app(request)
     with app.db.session() as session:
         if not can_see_sighting(session, viewer_of(user), sighting_id):
-            return HTMLResponse("no such sighting", status_code=404)
+            return _answer(request, 404, "no such sighting")
         asked = set(
             session.scalars(
                 select(ApiReviewDecision.user_id).where(
@@ -237,9 +293,13 @@ def decide(
             )
         )
         if decision in CLOSING and user.user_id in asked:
-            return HTMLResponse(
-                "you asked for a second reviewer: another reviewer must decide", status_code=409
+            return _answer(
+                request, 409, "you asked for a second reviewer: another reviewer must decide"
             )
+        if decision == REOPEN and session.scalar(
+            select(ReferralItem.id).where(ReferralItem.sighting_id == sighting_id).limit(1)
+        ):
+            return _answer(request, 409, "already in a referral: it cannot be undone here")
         session.add(
             ApiReviewDecision(
                 sighting_id=sighting_id,
@@ -248,7 +308,7 @@ def decide(
                 note=note.strip() or None,
             )
         )
-    return RedirectResponse("/queue", status_code=303)
+    return _answer(request, 200, DECISIONS.get(decision, "Back in the queue"), back)
 
 
 # -- material page --------------------------------------------------------------------------
@@ -273,8 +333,7 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
             .where(ApiReviewDecision.sighting_id.in_([s.id for s, _c in rows]))
             .order_by(ApiReviewDecision.id)
         ):
-            if decision in CLOSING or sid not in decisions:
-                decisions[sid] = decision
+            decisions[sid] = decision  # the latest decision stands (an undo reopens)
         names = {k: n for k, n in session.execute(select(Platform.key, Platform.name))}
         banks = session.execute(
             select(Bank.name, BankEntry.labels)
@@ -361,6 +420,7 @@ def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[s
     from takedown.ops.holds import check
 
     out: dict[str, list[dict[str, Any]]] = {}
+    latest = latest_decisions()
     with app.db.session() as session:
         referred = select(ReferralItem.sighting_id)
         for decision, s, who in session.execute(
@@ -369,6 +429,7 @@ def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[s
             .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
             .where(
                 ApiReviewDecision.decision == "refer",
+                ApiReviewDecision.id.in_(select(latest.c.id)),  # not undone since
                 Sighting.id.not_in(referred),
                 sighting_filter(session, viewer),
             )
