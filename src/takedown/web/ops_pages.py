@@ -197,7 +197,25 @@ def transparency(
 # -- holds --------------------------------------------------------------------------------------
 @router.get("/holds", response_class=HTMLResponse)
 def holds(
-    request: Request, user: User, error: Annotated[str | None, Query(max_length=400)] = None
+    request: Request,
+    user: User,
+    error: Annotated[str | None, Query(max_length=400)] = None,
+    kind: Annotated[str, Query(max_length=16)] = "",
+    value: Annotated[str, Query(max_length=4000)] = "",
+    alt: Annotated[list[str] | None, Query(max_length=8)] = None,
+) -> HTMLResponse:
+    """The holds page; ``kind``/``value`` pre-fill the form ("hold from here" on the queue),
+    ``alt`` offers other values of the same item (``sha256:…``, ``pdq:…``)."""
+    return _holds_page(request, user, error, {"kind": kind, "value": value}, alt or [])
+
+
+def _holds_page(
+    request: Request,
+    user: WebUser,
+    error: str | None,
+    form: dict[str, Any],
+    alternatives: list[str] | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     from takedown.ops.agencies import allowed
     from takedown.ops.holds import list_holds, notifications
@@ -210,7 +228,7 @@ def holds(
         if agency is not None:
             mine = list_holds(session, agency, all_states=True)
             hits = notifications(session, agency)
-    return page(
+    response = page(
         request,
         "holds.html",
         user,
@@ -221,8 +239,12 @@ def holds(
         pdq_distance=PDQ_DISTANCE,
         may_hold=agency is not None and allowed(user.role, "hold"),
         error=error,
+        form=form,
+        alternatives=[a for a in alternatives or [] if ":" in a][:8],
         title="Holds",
     )
+    response.status_code = status
+    return response
 
 
 def _pdq_hold(kind: str, value: str) -> bool:
@@ -270,7 +292,14 @@ def add_hold(
                 )
         except OpsError as exc:
             session.rollback()
-            return _back_to_holds(str(exc))
+            typed = {
+                "kind": kind,
+                "value": value,
+                "reason": reason,
+                "days": days,
+                "max_distance": max_distance,
+            }
+            return _holds_page(request, user, str(exc)[:400], typed, status=400)
     return _back_to_holds()
 
 

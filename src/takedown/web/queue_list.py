@@ -1,8 +1,14 @@
 """The review queue as a work list: tabs, filters, search, sort, counts and pages.
 
-Every open sighting the viewer may see is scored (:func:`takedown.web.queue.score`) from a
-few light columns, so counts and the priority order are exact over any number of items; the
-heavy part (content rows, match evidence, text previews) is loaded for one page only.
+Counts, tabs and the order are worked out by the database (one grouped count, one ordered
+page of ids), so a page costs the same at 100 or 100,000 open items; the heavy part (content
+rows, match evidence, text previews, the full score) is loaded for one page only.
+
+Priority order: the score's tiers as SQL can see them: a bank hit 40, else an earlier copy
+15, plus 20 for a re-upload; newest first within a tier. The score shown on each item is the
+full one of :func:`takedown.web.queue.score` (label severity and reach added): those two
+parts live in JSON written by sources (hostile, not reliably numeric), so they refine what a
+reviewer reads, not the order across pages.
 
 Tabs: ``open`` (everything undecided), ``new`` (no bank hit, no earlier copy, not a
 re-upload: leads nobody has seen), ``known`` (a bank hit or an earlier copy), ``reupload``
@@ -17,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from takedown.api.models import ApiReviewDecision, ApiUser
@@ -195,79 +201,49 @@ def _options(session: Session, viewer: Viewer) -> tuple[list[str], list[str], li
     return out[0], out[1], out[2]
 
 
-def _scored(
-    session: Session, viewer: Viewer, where: list[ColumnElement[bool]]
-) -> list[tuple[int, float, dict[str, float], str, Any, bool, bool, bool]]:
-    """Every open sighting under ``where``: (id, score, parts, seen, ..., known, copy,
-    re-upload), from light columns and two grouped match queries."""
-    open_rows = select(Sighting.id).where(*where, Sighting.id.not_in(closed_ids()))
-    rows = session.execute(
-        select(
-            Sighting.id,
-            Sighting.content_id,
-            Sighting.reupload_of_id,
-            Sighting.extra,
-            Sighting.seen_at,
-        ).where(Sighting.id.in_(open_rows))
-    ).all()
-    contents = select(Sighting.content_id).where(Sighting.id.in_(open_rows))
-    labels: dict[int, dict[str, Any]] = {}
-    for content_id, entry_labels in session.execute(
-        select(Match.content_id, BankEntry.labels)
+def _kinds(session: Session, viewer: Viewer) -> tuple[Any, Any, Any]:
+    """SQL truths per sighting: a bank hit (known), an earlier copy the viewer may see, a
+    re-upload; and the priority tier they make (known 40 or copy 15, re-upload 20)."""
+    known = (
+        select(Match.id)
         .join(BankEntry, BankEntry.id == Match.bank_entry_id)
         .join(Bank, Bank.id == BankEntry.bank_id)
         .where(
-            Match.content_id.in_(contents),
+            Match.content_id == Sighting.content_id,
             Match.state == "active",
             Bank.allow_list.is_(False),
         )
-        .order_by(Match.distance, Match.id)
-    ):
-        if content_id is not None and content_id not in labels:
-            labels[content_id] = dict(entry_labels or {})
-    copies = set(
-        session.scalars(
-            select(Match.content_id)
-            .where(
-                Match.content_id.in_(contents),
-                Match.state == "active",
-                Match.other_content_id.in_(visible_content_ids(session, viewer)),
-            )
-            .distinct()
-        )
+        .exists()
     )
-    out = []
-    for sid, content_id, reupload_of, extra, seen in rows:
-        known = content_id in labels
-        copy = content_id in copies
-        total, parts = score(
-            known, known or copy, labels.get(content_id, {}), bool(reupload_of), extra
+    copy = (
+        select(Match.id)
+        .where(
+            Match.content_id == Sighting.content_id,
+            Match.state == "active",
+            Match.other_content_id.in_(visible_content_ids(session, viewer)),
         )
-        out.append((sid, total, parts, seen, extra, known, copy, reupload_of is not None))
-    return out
+        .exists()
+    )
+    return known, copy, Sighting.reupload_of_id.is_not(None)
 
 
-def _in_tab(tab: str, known: bool, copy: bool, reupload: bool) -> bool:
+def _tab_where(tab: str, known: Any, copy: Any, reupload: Any) -> list[Any]:
     if tab == "new":
-        return not (known or copy or reupload)
+        return [~known, ~copy, ~reupload]
     if tab == "known":
-        return known or copy
+        return [or_(known, copy)]
     if tab == "reupload":
-        return reupload
-    return True
+        return [reupload]
+    return []
 
 
-def _order(
-    rows: list[tuple[int, float, dict[str, float], str, Any, bool, bool, bool]], sort: str
-) -> list[int]:
-    if sort == "priority":
-        rows = sorted(rows, key=lambda r: (-r[1], -r[0]))
-    else:
-        newest = sort == "newest"
-        stamped = [r for r in rows if r[3] is not None]
-        stamped.sort(key=lambda r: (r[3], r[0]), reverse=newest)
-        rows = stamped + sorted((r for r in rows if r[3] is None), key=lambda r: -r[0])
-    return [r[0] for r in rows]
+def _order(known: Any, copy: Any, reupload: Any, sort: str) -> list[Any]:
+    if sort == "newest":
+        return [Sighting.seen_at.is_(None), Sighting.seen_at.desc(), Sighting.id.desc()]
+    if sort == "oldest":
+        return [Sighting.seen_at.is_(None), Sighting.seen_at, Sighting.id]
+    tier = case((known, 40), (copy, 15), else_=0) + case((reupload, 20), else_=0)
+    return [tier.desc(), Sighting.id.desc()]
 
 
 def _flags(session: Session, ids: list[int]) -> dict[int, list[str]]:
@@ -308,11 +284,21 @@ def queue_page(
     query.normalised()
     with app.db.session() as session:
         where, assigned = _filters(session, viewer, query, user_id)
-        scored = _scored(session, viewer, where)
-        counts = {tab: 0 for tab in TABS}
-        for _sid, _t, _p, _s, _e, known, copy, reupload in scored:
-            for tab in ("open", "new", "known", "reupload"):
-                counts[tab] += _in_tab(tab, known, copy, reupload)
+        known, copy, reupload = _kinds(session, viewer)
+        is_open = Sighting.id.not_in(closed_ids())
+        one = func.sum(case((or_(known, copy), 1), else_=0))
+        tally = session.execute(
+            select(
+                func.count(),
+                func.sum(case((and_(~known, ~copy, ~reupload), 1), else_=0)),
+                one,
+                func.sum(case((reupload, 1), else_=0)),
+            ).where(*where, is_open)
+        ).one()
+        counts = {
+            tab: int(n or 0)
+            for tab, n in zip(("open", "new", "known", "reupload"), tally, strict=True)
+        }
         latest = latest_decisions()
         decided_where = [*where, latest.c.decision.in_(CLOSING)]
         counts["decided"] = int(
@@ -335,9 +321,15 @@ def queue_page(
         if query.tab == "decided":
             result.decided = _decided(session, latest, decided_where, start, query.per_page)
             return result
-        by_id = {r[0]: r for r in scored}
-        ids = _order([r for r in scored if _in_tab(query.tab, *r[5:])], query.sort)
-        ids = ids[start : start + query.per_page]
+        ids = list(
+            session.scalars(
+                select(Sighting.id)
+                .where(*where, is_open, *_tab_where(query.tab, known, copy, reupload))
+                .order_by(*_order(known, copy, reupload, query.sort))
+                .offset(start)
+                .limit(query.per_page)
+            )
+        )
         loaded = {
             s.id: (s, c)
             for s, c in session.execute(
@@ -354,9 +346,15 @@ def queue_page(
         s, c = loaded[sid]
         found = evidence.get(c.id, []) if c is not None else []
         holds = holdable.get(c.id, []) if c is not None else []
-        result.items.append(
-            QueueItem(s, c, by_id[sid][1], by_id[sid][2], found[:4], flags.get(sid, []), holds)
+        banked = [e for e in found if e.kind == "bank"]
+        points, parts = score(
+            bool(banked),
+            bool(found),
+            banked[0].labels if banked else {},
+            s.reupload_of_id is not None,
+            s.extra,
         )
+        result.items.append(QueueItem(s, c, points, parts, found[:4], flags.get(sid, []), holds))
     return result
 
 
