@@ -106,9 +106,7 @@ def build(data: Path, items: int, database_url: str | None) -> Any:
                 for n, cid in enumerate(contents)
             ],
         )
-        reuploads = [
-            {"id": first + i, "reupload_of_id": first} for i in range(1, items, 10)
-        ]
+        reuploads = [{"id": first + i, "reupload_of_id": first} for i in range(1, items, 10)]
         from sqlalchemy import update
 
         session.execute(update(Sighting), reuploads)
@@ -117,9 +115,9 @@ def build(data: Path, items: int, database_url: str | None) -> Any:
 
 def measure(app: Any, repeat: int) -> dict[str, Any]:
     from fastapi.testclient import TestClient
+    from tests.web.conftest import log_in
 
     from takedown.api.app import create_app
-    from tests.web.conftest import log_in
 
     cases = {
         "first page": {},

@@ -46,7 +46,7 @@ from takedown.api.scope import (
 )
 from takedown.app import App
 from takedown.ops.agencies import allowed
-from takedown.referrals.board import OPEN, UNSENT, listing
+from takedown.referrals.board import listing
 from takedown.referrals.machine import KINDS
 from takedown.referrals.models import ReferralItem
 from takedown.referrals.outbox import ChannelError, send_due
@@ -54,7 +54,7 @@ from takedown.referrals.outbox import queue as queue_referrals
 from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
-from takedown.web import humane, svg
+from takedown.web import humane, referral_table, svg
 from takedown.web.queue import CLOSING, DECISIONS, how_matched
 from takedown.web.queue_list import (
     PER_PAGE,
@@ -454,43 +454,46 @@ def _referrals_of(app: App, viewer: Viewer) -> list[dict[str, Any]]:
     return listing(app, limit=100_000, viewer=viewer)
 
 
-def _board_of(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Per addressee: pending, overdue (removal orders past their deadline), answered."""
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        row = out.setdefault(
-            r["addressee"],
-            {"addressee": r["addressee_name"], "pending": 0, "overdue": 0, "answered": 0},
-        )
-        if r["state"] in UNSENT or r["state"] in OPEN:
-            row["pending"] += 1
-        else:
-            row["answered"] += 1
-        deadline = r["deadline"]
-        if deadline is not None and deadline < now and r["state"] in ("sent", "received"):
-            row["overdue"] += 1
-    return [out[k] for k in sorted(out)]
-
-
 @router.get("/referrals", response_class=HTMLResponse)
 def referrals_board(
     request: Request,
     user: User,
     sent: Annotated[int | None, Query(ge=0, le=10**6)] = None,
     held: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+    addressee: Annotated[str, Query(max_length=255)] = "",
+    state: Annotated[str, Query(max_length=32)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
 ) -> HTMLResponse:
-    """Per addressee: pending, overdue (removal orders past their hour), answered; every
-    referral with its state; and what reviewers decided to refer, ready to send."""
+    """Per addressee: pending, overdue (removal orders past their hour), answered, removed
+    share and median time to removal; the referrals a page at a time (filtered by addressee
+    or state); and what reviewers decided to refer, ready to send per addressee."""
     app = _app(request)
     viewer = viewer_of(user)
     now = datetime.now(UTC)
     referrals = _referrals_of(app, viewer)
+    shown = [
+        r
+        for r in referrals
+        if (not addressee or r["addressee"] == addressee) and (not state or r["state"] == state)
+    ]
+    pages = max(1, -(-len(shown) // referral_table.PER_PAGE))
+    number = min(page_number, pages)
+    start = (number - 1) * referral_table.PER_PAGE
     return page(
         request,
         "referrals.html",
         user,
-        board=_board_of(referrals, now),
-        referrals=referrals[:300],
+        board=referral_table.addressee_rows(referrals, referral_table.removals(app, viewer), now),
+        referrals=shown[start : start + referral_table.PER_PAGE],
+        listed={
+            "total": len(shown),
+            "first": start + 1,
+            "page": number,
+            "pages": pages,
+            "addressee": addressee,
+            "state": state,
+            "states": sorted({r["state"] for r in referrals}),
+        },
         to_refer=_decided_unreferred(app, viewer),
         now=now,
         sent=sent,
@@ -506,13 +509,20 @@ def send_decided(
     csrf: Annotated[str, Form(max_length=200)],
     order: Annotated[str, Form(max_length=8)] = "",
     basis: Annotated[str, Form(max_length=1000)] = "",
+    platform: Annotated[str, Form(max_length=255)] = "",
 ) -> Response:
-    """Draft referrals (or removal orders) for the items decided "refer" and send them."""
+    """Draft referrals (or removal orders) for the items decided "refer" and send them: for
+    one platform's items when ``platform`` is given, else for all."""
     if (refusal := refused(user, csrf, "refer", "send referrals")) is not None:
         return refusal
     app = _app(request)
     viewer = viewer_of(user)
-    ids = [r["sighting"].id for _p, rows in _decided_unreferred(app, viewer) for r in rows]
+    ids = [
+        r["sighting"].id
+        for key, rows in _decided_unreferred(app, viewer)
+        if not platform or key == platform
+        for r in rows
+    ]
     kind = KINDS[1] if order == "yes" else KINDS[0]
     routed = draft(
         app,
