@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from takedown.api import v1
 from takedown.api.common import ApiError, BodyLimit
@@ -60,12 +61,13 @@ def create_app(app: App) -> FastAPI:
     async def api_error(request: Request, exc: ApiError) -> Response:
         return _error(exc.status_code, exc.code, str(exc.detail))
 
-    @api.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @api.exception_handler(StarletteHTTPException)  # routing's 404/405 too, not only ours
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
             return _error(exc.status_code, code, str(exc.detail))
-        return HTMLResponse(f"{exc.status_code}", status_code=exc.status_code)
+        messages = {404: "No such page.", 405: "This page does not take that method."}
+        return views.error_page(request, exc.status_code, messages.get(exc.status_code, ""))
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -75,17 +77,19 @@ def create_app(app: App) -> FastAPI:
         )
         if _is_api(request):
             return _error(422, "invalid_request", problems[:2000] or "invalid request")
-        return HTMLResponse("invalid request", status_code=400)
+        return views.error_page(request, 400, f"The request was not understood: {problems[:300]}")
 
     @api.exception_handler(views.LoginRequired)
     async def login_required(request: Request, exc: views.LoginRequired) -> Response:
         if request.method == "GET":
             return RedirectResponse("/login", status_code=303)
-        return HTMLResponse("login required", status_code=401)
+        return views.error_page(request, 401, "Your session has ended: log in again.")
 
     @api.exception_handler(views.CsrfFailed)
     async def csrf_failed(request: Request, exc: views.CsrfFailed) -> Response:
-        return HTMLResponse("invalid or missing CSRF token", status_code=403)
+        return views.error_page(
+            request, 403, "This form has expired (invalid or missing CSRF token): reload the page."
+        )
 
     api.include_router(v1.router)
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds

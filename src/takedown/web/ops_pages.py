@@ -44,6 +44,7 @@ from takedown.web.views import (
     MEDIA_CSP,
     User,
     _app,
+    error_page,
     not_found,
     page,
     refused,
@@ -277,7 +278,7 @@ def add_hold(
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer_of(user))
         if agency is None:
-            return HTMLResponse("your account belongs to no agency", status_code=403)
+            return error_page(request, 403, "Your account belongs to no agency.", user)
         try:
             with acting_as(_actor(user)):
                 add(
@@ -319,13 +320,13 @@ def lift_hold(
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer_of(user))
         if agency is None:
-            return HTMLResponse("no such hold", status_code=404)
+            return error_page(request, 404, "No such hold.", user)
         try:
             with acting_as(_actor(user)):
                 lift(session, hold_id, agency=agency, actor=_actor(user))
         except OpsError:
             session.rollback()
-            return HTMLResponse("no such hold", status_code=404)
+            return error_page(request, 404, "No such hold.", user)
     return _back_to_holds()
 
 

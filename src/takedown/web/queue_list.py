@@ -20,6 +20,7 @@ decision ``reopen``) puts it back in the queue while every decision stays on rec
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,7 +191,20 @@ def _filters(
     return where, assigned
 
 
-def _options(session: Session, viewer: Viewer) -> tuple[list[str], list[str], list[str]]:
+#: The filters' choices per viewer, for OPTIONS_TTL seconds: three scans of every visible
+#: sighting are most of a page's cost, and a choice list a few seconds stale harms no one
+#: (a new sighting in the store starts a new list at once).
+OPTIONS_TTL = 30.0
+_options_cache: dict[tuple[Any, ...], tuple[float, tuple[list[str], list[str], list[str]]]] = {}
+
+
+def _options(session: Session, viewer: Viewer, app: App) -> tuple[list[str], list[str], list[str]]:
+    newest = session.scalar(select(func.max(Sighting.id)))  # a new sighting: work out again
+    key = (id(app), viewer.agency_id, viewer.platform_key, viewer.username, newest)
+    now = time.monotonic()
+    cached = _options_cache.get(key)
+    if cached is not None and now - cached[0] < OPTIONS_TTL:
+        return cached[1]
     seen = sighting_filter(session, viewer)
     out = []
     for column in (Sighting.operation, Sighting.platform_key, Sighting.language):
@@ -198,7 +212,11 @@ def _options(session: Session, viewer: Viewer) -> tuple[list[str], list[str], li
             select(column).where(seen, column.is_not(None)).distinct().order_by(column).limit(500)
         )
         out.append([str(v) for v in values])
-    return out[0], out[1], out[2]
+    found = (out[0], out[1], out[2])
+    if len(_options_cache) > 1000:
+        _options_cache.clear()
+    _options_cache[key] = (now, found)
+    return found
 
 
 def _kinds(session: Session, viewer: Viewer) -> tuple[Any, Any, Any]:
@@ -314,7 +332,7 @@ def queue_page(
         pages = max(1, -(-total // query.per_page))
         query.page = min(query.page, pages)
         start = (query.page - 1) * query.per_page
-        operations, platforms, languages = _options(session, viewer)
+        operations, platforms, languages = _options(session, viewer, app)
         result = QueuePage(
             query, counts, total, pages, [], [], operations, platforms, languages, assigned
         )

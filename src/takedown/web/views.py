@@ -21,7 +21,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
-    PlainTextResponse,
     RedirectResponse,
     Response,
 )
@@ -118,10 +117,40 @@ def viewer_of(user: WebUser) -> Viewer:
     return Viewer(user.agency_id, None, user.username)
 
 
-def not_found(request: Request, user: WebUser, what: str = "No such page.") -> HTMLResponse:
-    response = page(request, "error.html", user, message=what, title="Not found")
-    response.status_code = 404
+ERROR_TITLES = {
+    400: "Not understood",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Cannot do that now",
+    413: "Too large",
+}
+
+
+def error_page(
+    request: Request, status: int, message: str, user: WebUser | None = None
+) -> HTMLResponse:
+    """An error in the workspace's own layout (the API keeps answering JSON)."""
+    if user is None:
+        try:
+            user = web_user(request)
+        except LoginRequired:
+            user = None
+    response = page(
+        request,
+        "error.html",
+        user,
+        message=message,
+        status=status,
+        title=ERROR_TITLES.get(status, "Something went wrong"),
+    )
+    response.status_code = status
     return response
+
+
+def not_found(request: Request, user: WebUser, what: str = "No such page.") -> HTMLResponse:
+    return error_page(request, 404, what, user)
 
 
 def check_csrf(user: WebUser, token: str) -> None:
@@ -136,7 +165,15 @@ def refused(user: WebUser, csrf: str, action: str, what: str) -> Response | None
     check_csrf(user, csrf)
     if allowed(user.role, action):
         return None
-    return HTMLResponse(f"your role cannot {what}", status_code=403)
+    return HTMLResponse(_error_html(403, f"Your role cannot {what}."), status_code=403)
+
+
+def _error_html(status: int, message: str) -> str:
+    """The error page's markup without a request (for answers built before one is at hand)."""
+    body: str = templates.env.get_template("error.html").render(
+        user=None, csrf="", status=status, message=message, title=ERROR_TITLES.get(status, "Error")
+    )
+    return body
 
 
 def page(request: Request, name: str, user: WebUser | None, **context: Any) -> HTMLResponse:
@@ -263,7 +300,7 @@ def _answer(request: Request, status: int, message: str, back: str = "") -> Resp
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"ok": status < 400, "message": message}, status_code=status)
     if status >= 400:
-        return HTMLResponse(message, status_code=status)
+        return error_page(request, status, message)
     return RedirectResponse(_queue_back(back), status_code=303)
 
 
@@ -538,7 +575,7 @@ def send_decided(
         try:
             queue_referrals(app, references)
         except ChannelError as exc:
-            return PlainTextResponse(f"cannot send: {inert(str(exc), 500)}", status_code=409)
+            return error_page(request, 409, f"Cannot send: {inert(str(exc), 500)}", user)
         sent = len(send_due(app).sent)
     held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)
