@@ -11,12 +11,15 @@ that agency), for: the first page, a middle page, the last page, the "new leads"
 "known material" tabs, a search and a filter, 25 items a page. Server time is the request's
 wall time in process (no network), median and worst of ``--repeat``; page weight is the
 HTML plus the page's CSS and script (media are fetched separately, blurred, on demand).
+CPU time (this process: the app and the test client) is printed beside the wall time: on a
+shared, loaded machine it says more about the page's own cost than the wall time does.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -140,16 +143,20 @@ def measure(app: Any, repeat: int) -> dict[str, Any]:
         client.get("/queue")  # warm up
         for name, params in cases.items():
             times = []
+            cpu = []
             size = 0
             for _ in range(repeat):
                 started = time.perf_counter()
+                used = time.process_time()
                 response = client.get("/queue", params=params)
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - used) * 1000)
                 assert response.status_code == 200, response.text[:200]
                 size = len(response.content)
             out[name] = {
                 "median_ms": round(statistics.median(times), 1),
                 "worst_ms": round(max(times), 1),
+                "cpu_ms": round(statistics.median(cpu), 1),
                 "html_kb": round(size / 1024, 1),
                 "page_kb": round((size + assets) / 1024, 1),
             }
@@ -173,14 +180,16 @@ def main() -> int:
         built = time.perf_counter() - started
         results = measure(app, args.repeat)
         app.close()
-    report = {"items": args.items, "build_s": round(built, 1), "pages": results}
+    load = os.getloadavg()[0]
+    report = {"items": args.items, "build_s": round(built, 1), "load": load, "pages": results}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{args.items:,} open items (built in {built:.1f} s), 25 a page")
+        print(f"{args.items:,} open items (built in {built:.1f} s), 25 a page, load {load:.1f}")
         for name, r in results.items():
             print(
                 f"  {name:16} median {r['median_ms']:7.1f} ms  worst {r['worst_ms']:7.1f} ms"
+                f"  CPU {r['cpu_ms']:7.1f} ms"
                 f"  HTML {r['html_kb']:6.1f} KB  page {r['page_kb']:6.1f} KB"
             )
     return 0

@@ -13,7 +13,7 @@ from tests.web.conftest import csrf_of
 
 
 def in_layout(html: str) -> bool:
-    return '<nav>' in html and 'href="/queue"' in html and "<h1>" in html
+    return "<nav>" in html and 'href="/queue"' in html and "<h1>" in html
 
 
 def test_errors_in_the_workspace_layout(web: TestClient, seeded: Seeded) -> None:

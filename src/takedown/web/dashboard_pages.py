@@ -11,17 +11,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
-from takedown.api.scope import can_see_content
+from takedown.api.scope import can_see_content, sighting_filter
 from takedown.store.blobs import BlobError
-from takedown.store.models import Content
+from takedown.store.models import Content, Sighting
 from takedown.web import svg
-from takedown.web.figures import all_figures, figure
+from takedown.web.figures import Scope, all_figures, figure, platform_table
 from takedown.web.views import MEDIA_CSP, Id, User, _app, _svg, page, viewer_of
 
 router = APIRouter(include_in_schema=False)
@@ -38,23 +40,92 @@ FigureName = Annotated[str, PathParam(max_length=64, pattern=r"^[a-z0-9_]+$")]
 
 
 # -- dashboard ------------------------------------------------------------------------------
+def _scope(since: date | None, until: date | None, operation: str) -> Scope:
+    """The filters: whole UTC days, ``until`` inclusive."""
+    return Scope(
+        datetime.combine(since, time.min, UTC) if since else None,
+        datetime.combine(until, time.min, UTC) + timedelta(days=1) if until else None,
+        operation.strip() or None,
+    )
+
+
+Since = Annotated[date | None, Query()]
+Operation = Annotated[str, Query(max_length=200)]
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, user: User) -> HTMLResponse:
-    figures = all_figures(_app(request), viewer_of(user))
-    return page(request, "dashboard.html", user, figures=figures, title="Dashboard")
+def dashboard(
+    request: Request,
+    user: User,
+    since: Since = None,
+    until: Since = None,
+    operation: Operation = "",
+) -> HTMLResponse:
+    """Headline figures, a sortable table per platform (worst removal shares first and
+    highlighted), the charts; all for a period and an operation when chosen."""
+    app = _app(request)
+    viewer = viewer_of(user)
+    scope = _scope(since, until, operation)
+    figures = all_figures(app, viewer, scope)
+    headline, platforms = platform_table(app, viewer, scope)
+    with app.db.session() as session:
+        operations = [
+            str(o)
+            for o in session.scalars(
+                select(Sighting.operation)
+                .where(sighting_filter(session, viewer), Sighting.operation.is_not(None))
+                .distinct()
+                .order_by(Sighting.operation)
+                .limit(500)
+            )
+        ]
+    chosen = {
+        k: v
+        for k, v in (
+            ("since", since.isoformat() if since else ""),
+            ("until", until.isoformat() if until else ""),
+            ("operation", operation),
+        )
+        if v
+    }
+    return page(
+        request,
+        "dashboard.html",
+        user,
+        figures=figures,
+        headline=headline,
+        platforms=platforms,
+        operations=operations,
+        chosen=chosen,
+        title="Dashboard",
+    )
 
 
 @router.get("/dashboard/{name}.svg", response_model=None)
-def chart(request: Request, user: User, name: FigureName) -> Response:
-    found = figure(_app(request), name, viewer_of(user))
+def chart(
+    request: Request,
+    user: User,
+    name: FigureName,
+    since: Since = None,
+    until: Since = None,
+    operation: Operation = "",
+) -> Response:
+    found = figure(_app(request), name, viewer_of(user), _scope(since, until, operation))
     if found is None:
         return Response("no such chart", status_code=404, media_type="text/plain")
     return _svg(svg.render(found))
 
 
 @router.get("/dashboard/{name}.csv", response_model=None)
-def chart_csv(request: Request, user: User, name: FigureName) -> Response:
-    found = figure(_app(request), name, viewer_of(user))
+def chart_csv(
+    request: Request,
+    user: User,
+    name: FigureName,
+    since: Since = None,
+    until: Since = None,
+    operation: Operation = "",
+) -> Response:
+    found = figure(_app(request), name, viewer_of(user), _scope(since, until, operation))
     if found is None:
         return Response("no such chart", status_code=404, media_type="text/plain")
     return Response(
