@@ -4,10 +4,11 @@ markup, the reader's local time filled in by the page script, UTC kept on hover)
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
+
+from takedown.report.units import duration, percent
 
 #: ISO 639-1 codes (and a few 639-3) seen in referral work, with their English names.
 LANGUAGES = {
@@ -60,39 +61,6 @@ def when(value: object) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         moment.isoformat(timespec="seconds"), text, text
     )
-
-
-def duration(seconds: object) -> str:
-    """``3 h 12 min``, ``2 d 4 h``, ``45 s``; ``—`` for nothing or nonsense."""
-    try:
-        value = float(seconds)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(value):
-        return "—"
-    sign = "−" if value < 0 else ""
-    left = round(abs(value))
-    days, left = divmod(left, 86_400)
-    hours, left = divmod(left, 3600)
-    minutes, secs = divmod(left, 60)
-    if days:
-        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
-    if hours:
-        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
-    if minutes:
-        return f"{sign}{minutes} min"
-    return f"{sign}{secs} s"
-
-
-def percent(share: object, digits: int = 1) -> str:
-    """A share 0..1 as ``89.5 %``; ``—`` when there is none."""
-    try:
-        value = float(share)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(value):
-        return "—"
-    return f"{value * 100:.{digits}f} %"
 
 
 def countdown(deadline: object, now: datetime | None = None) -> str:

@@ -126,9 +126,17 @@ def _tables(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/reports/operation/{name:path}", response_class=HTMLResponse)
-def operation_report(request: Request, user: User, name: Name) -> HTMLResponse:
+@router.get("/reports/operation/{name:path}", response_model=None)
+def operation_report(
+    request: Request,
+    user: User,
+    name: Name,
+    format: Annotated[str, Query(max_length=8, pattern="^(html|pdf)?$")] = "",
+) -> Response:
+    """The operation's report page; ``?format=pdf``: the same report as a PDF (every script
+    printed, the handling marking and page numbers on each page)."""
     from takedown.ops.agencies import OpsError
+    from takedown.ops.render import render_pdf
     from takedown.ops.reports import operation_report as build
 
     viewer = viewer_of(user)
@@ -139,6 +147,15 @@ def operation_report(request: Request, user: User, name: Name) -> HTMLResponse:
             report = build(session, name)
         except OpsError:
             return not_found(request, user, "No such operation.")
+    if format == "pdf":
+        return Response(
+            render_pdf(report),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": 'attachment; filename="operation-report.pdf"',
+                "Content-Security-Policy": MEDIA_CSP,
+            },
+        )
     return page(
         request,
         "report.html",
