@@ -5,9 +5,13 @@ text from sources, language names, times without microseconds."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from takedown.app import App
+from takedown.store.models import Sighting
 from tests.api.seed import Seeded
 from tests.web.conftest import csrf_of
 
@@ -44,3 +48,31 @@ def test_accessible_names_and_text_direction(web: TestClient, seeded: Seeded) ->
     assert 'dir="auto"' in html and 'dir="ltr"' not in html
     assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{6}", html)  # no microseconds
     assert re.search(r'<time datetime="[^"]+" title="[^"]+ UTC">', html)
+
+
+def test_complaint_from_the_material_page_and_no_default_decision(
+    app: App, web: TestClient, seeded: Seeded
+) -> None:
+    sid = seeded.sighting_ids[0]
+    with app.db.session() as session:
+        session.execute(
+            update(Sighting).where(Sighting.id == sid).values(removed_at=datetime.now(UTC))
+        )
+    material = web.get(f"/material/{seeded.cluster_id}").text
+    link = re.search(r'class="complain-link" href="([^"]+)"', material)
+    assert link is not None and "/holds?kind=url" in material
+    form = web.get(link.group(1).replace("&amp;", "&")).text
+    assert f'<input type="hidden" name="sighting_id" value="{sid}">' in form
+    assert 'name="sighting_id" type="number"' not in form  # no raw number to type
+    web.post(
+        "/complaints",
+        data={
+            "csrf": csrf_of(form),
+            "sighting_id": str(sid),
+            "complainant": "uploader",
+            "grounds": "satire",
+        },
+    )
+    listed = web.get("/complaints").text
+    assert '<option value="" selected disabled>choose…</option>' in listed
+    assert 'class="countdown" data-deadline=' in listed
