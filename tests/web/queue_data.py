@@ -86,7 +86,7 @@ def make_webm(path: Path, seconds: float = 2.0, fps: int = 10) -> Path:
 def ingest_video(app: App, folder: Path) -> int:
     """One sighting of a WebM clip; its id."""
     folder.mkdir(parents=True, exist_ok=True)
-    make_webm(folder / "clip.webm")
+    make_webm(folder / "clip.webm", seconds=6.0)
     row = {
         "url": "https://video.test/v/1",
         "content": "clip.webm",

@@ -94,9 +94,20 @@ def test_play_a_video_and_place_a_hold_from_the_queue(
     assert video.get_attribute("controls") is not None
     assert video.get_attribute("autoplay") is None
     assert "blur(24px)" in video.evaluate("el => getComputedStyle(el).filter")
+    assert "blur(24px)" in page.locator(f"#media-{sid} .keyframes img").evaluate(
+        "el => getComputedStyle(el).filter"
+    )
     assert video.evaluate("el => el.paused")
     page.click(f"button.reveal[data-target='media-{sid}']")
     assert video.evaluate("el => getComputedStyle(el).filter") == "none"
+    strip = page.locator(f"#media-{sid} .keyframes img")
+    strip.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "sel => { const i = document.querySelector(sel); return i.complete && i.naturalWidth > 0; }",
+        arg=f"#media-{sid} .keyframes img",
+    )
+    assert strip.evaluate("el => el.naturalHeight") == 90  # one row of frames
+    assert strip.evaluate("el => el.naturalWidth") == 3 * 120 + 2 * 2  # 0, 2 and 4 s
     video.focus()  # the video's own controls take the keyboard: Space plays
     page.keyboard.press("Space")
     page.wait_for_function(

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
@@ -162,6 +163,64 @@ def media(request: Request, content_id: Id, user: User) -> Response:
         media_type=media_type,
         headers={
             "Content-Disposition": f'attachment; filename="content-{content.id}.{extension}"',
+            "Content-Security-Policy": MEDIA_CSP,
+            "Cache-Control": "private, no-store",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        },
+    )
+
+
+#: The keyframe strip: a frame every STRIP_EVERY seconds from the start, at most STRIP_FRAMES,
+#: each STRIP_HEIGHT pixels high, side by side in one PNG (decoding stops there).
+STRIP_FRAMES = 8
+STRIP_EVERY = 2.0
+STRIP_HEIGHT = 90
+
+
+def keyframe_strip(data: bytes) -> bytes:
+    """A PNG strip of a video's first frames; ``UnhashableContent`` if it cannot be read."""
+    import numpy as np
+    from PIL import Image
+
+    from takedown.robust.video import sample_frames
+
+    frames = sample_frames(io.BytesIO(data), rate=1 / STRIP_EVERY, max_frames=STRIP_FRAMES)
+    tiles = []
+    for frame in frames:
+        image = Image.fromarray(np.ascontiguousarray(frame.rgb))
+        width = max(1, round(image.width * STRIP_HEIGHT / max(1, image.height)))
+        tiles.append(image.resize((width, STRIP_HEIGHT)))
+    strip = Image.new("RGB", (sum(t.width for t in tiles) + 2 * (len(tiles) - 1), STRIP_HEIGHT))
+    x = 0
+    for tile in tiles:
+        strip.paste(tile, (x, 0))
+        x += tile.width + 2
+    out = io.BytesIO()
+    strip.save(out, format="PNG")
+    return out.getvalue()
+
+
+@router.get("/media/{content_id}/strip.png", response_model=None)
+def media_strip(request: Request, content_id: Id, user: User) -> Response:
+    """The keyframe strip of a video the user may see (served like the media: blurred in
+    pages until revealed, the media CSP, never cached)."""
+    from takedown.signals.base import UnhashableContent
+
+    app = _app(request)
+    with app.db.session() as session:
+        content = session.get(Content, content_id)
+        if content is not None and not can_see_content(session, viewer_of(user), content_id):
+            content = None
+    if content is None or content.purged_at is not None or content.kind != "video":
+        return Response("no such video", status_code=404, media_type="text/plain")
+    try:
+        body = keyframe_strip(app.blobs.read_verified(content.sha256))
+    except (BlobError, OSError, UnhashableContent):
+        return Response("no keyframes", status_code=404, media_type="text/plain")
+    return Response(
+        body,
+        media_type="image/png",
+        headers={
             "Content-Security-Policy": MEDIA_CSP,
             "Cache-Control": "private, no-store",
             "Cross-Origin-Resource-Policy": "same-origin",
