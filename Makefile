@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with python3, make and git:
-#   make demo   set up and run the synthetic action day on the embedded default (SQLite)
+#   make demo   set up and run the synthetic action day and outlet takedown on SQLite
+#               (make demo DEMO_ARGS="--size small": the same story on ~250 sightings)
 #   make test   set up and run the whole test suite (ruff, mypy, pytest on SQLite and PostgreSQL)
 PYTHON ?= python3
 TOOLS := .tools
@@ -14,14 +15,18 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
+# One environment for both: setup installs what the demo needs and, being inexact, leaves the
+# dev group (pytest, ruff, mypy...) in place when `make test` installed it before.
 setup: $(UV)
-	$(UV) sync --frozen --no-dev
+	$(UV) sync --frozen --no-dev --inexact
 
 setup-dev: $(UV)
 	$(UV) sync --frozen
 
+DEMO_ARGS ?=
+
 demo: setup
-	.venv/bin/takedown demo
+	.venv/bin/takedown demo $(DEMO_ARGS)
 
 services:
 	bash scripts/services.sh

@@ -17,6 +17,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 def walk(command: click.Command, ctx: click.Context) -> list[tuple[click.Context, click.Command]]:
     out = [(ctx, command)]
+    if hasattr(command, "load_all"):  # the lazy top-level group: import every command
+        command.load_all()
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
             sub = command.commands[name]

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     verify_vantage: str = Field(default="default", description="name of this vantage point")
     verify_allow_loopback: bool = Field(default=False, description="TEST ONLY: allow loopback")
     verify_host_map: str = Field(default="", description="demo: 'pattern=addr:port,...'")
+    text_encoder_path: Path | None = Field(
+        default=None,
+        description="folder of a local multilingual sentence-embedding model (model2vec "
+        "layout); registers the text_encoder signal type (translations). Never downloaded",
+    )
     verify_host_map_plain_http: bool = Field(
         default=False, description="demo: reach mapped hosts over plain HTTP"
     )

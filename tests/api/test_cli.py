@@ -56,16 +56,12 @@ def test_key_errors_go_to_stderr(tmp_path: Path) -> None:
 
 
 def test_user_create(tmp_path: Path) -> None:
-    code, out, _ = run(
-        tmp_path,
-        "user",
-        "create",
-        "ana",
-        "--agency",
-        "IRU",
-        "--json",
-        env={"TAKEDOWN_NEW_PASSWORD": "a long password"},
-    )
+    args = ["user", "create", "ana", "--agency", "IRU", "--json"]
+    env = {"TAKEDOWN_NEW_PASSWORD": "a long password"}
+    code, _out, err = run(tmp_path, *args, env=env)
+    # an unknown agency is an error with a hint, never a silently created empty agency
+    assert code != 0 and "no agency named 'IRU'" in err and "--create-agency" in err
+    code, out, _ = run(tmp_path, *args, "--create-agency", env=env)
     assert code == 0 and json.loads(out)["username"] == "ana"
     code, _out, err = run(
         tmp_path,

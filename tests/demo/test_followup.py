@@ -62,7 +62,10 @@ def test_every_routed_sighting_is_referred_and_the_figures_equal_the_database(
     assert unsent == 0
     assert orders == follow["orders"] == total["orders"]
     assert callbacks and callbacks > 0  # answers came through the API, signed and keyed
-    assert checks == sum(follow["checks"].values()) + sum(follow["rechecks"].values())
+    outlet_checks = sum(out["outlet_takedown"]["checks"].values())
+    assert checks == sum(follow["checks"].values()) + sum(follow["rechecks"].values()) + (
+        outlet_checks
+    )
     assert follow["checks"].get("live", 0) > 0  # the ignored items are still online
 
 

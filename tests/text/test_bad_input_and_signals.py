@@ -4,7 +4,6 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from takedown.plugins import signal_types
@@ -17,6 +16,7 @@ from takedown.text.encoder import (
 )
 from takedown.text.signals import TEXT_SIGNAL_TYPES
 from tests.signals.contract import check_signal_type
+from tests.text.models import tiny_model
 
 TYPES = {cls.name: cls() for cls in TEXT_SIGNAL_TYPES}
 STATEMENT = (
@@ -106,40 +106,8 @@ def test_text_signal_distances() -> None:
         TYPES["text_spin"].validate(a["text_anchors"])
 
 
-def _tiny_model(folder: Path) -> Path:
-    """A two-language static model: each word and its translation share one vector."""
-    from safetensors.numpy import save_file
-    from tokenizers import Tokenizer
-    from tokenizers.models import WordLevel
-    from tokenizers.pre_tokenizers import Whitespace
-
-    pairs = [
-        ("river", "fleuve"),
-        ("flood", "crue"),
-        ("families", "familles"),
-        ("market", "marché"),
-        ("prices", "prix"),
-        ("weather", "météo"),
-    ]
-    vocab = {"[UNK]": 0}
-    for number, (en, fr) in enumerate(pairs, 1):
-        vocab[en] = 2 * number - 1
-        vocab[fr] = 2 * number
-    tokenizer = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
-    tokenizer.pre_tokenizer = Whitespace()  # type: ignore[assignment]
-    folder.mkdir()
-    tokenizer.save(str(folder / "tokenizer.json"))
-    rng = np.random.default_rng(0)
-    base = rng.normal(size=(len(pairs), 16)).astype(np.float32)
-    rows = [np.zeros(16, dtype=np.float32)]
-    for vec in base:
-        rows += [vec, vec + rng.normal(scale=0.05, size=16).astype(np.float32)]
-    save_file({"embeddings": np.stack(rows)}, str(folder / "model.safetensors"))
-    return folder
-
-
 def test_encoder_slot_loads_a_local_model_and_links_translations(tmp_path: Path) -> None:
-    model = _tiny_model(tmp_path / "tiny")
+    model = tiny_model(tmp_path / "tiny")
     encoder = StaticEncoder.load(model)
     assert encoder.dim == 16
     cls = encoder_signal_type("tiny_encoder", path=model)

@@ -68,6 +68,13 @@ def test_rewrites_and_translations_cluster_and_other_reports_do_not(app: App) ->
     assert clusters[spun] == clusters[source] == clusters[russian]
     assert clusters[other] != clusters[source]
     assert (spun, "text_spin") in matched and (russian, "text_anchors") in matched
+    with app.db.session() as session:
+        judged = {
+            (r.content_id, r.other_content_id): r.evidence["relation"]
+            for r in session.scalars(select(Match))
+        }
+    assert judged[(spun, source)] == "spun_rewrite"
+    assert judged[(russian, source)] == "translation"
 
 
 def test_a_bank_of_known_statements_matches_a_spun_copy(app: App) -> None:
@@ -102,8 +109,9 @@ def test_cli_text_commands_and_match_text(tmp_path: Path) -> None:
     done = run(tmp_path, "text", "compare", "--json", "--file", str(tmp_path / "a.txt"), SPUN)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["spin"]["match"] and not result["minhash"]["match"]
-    assert len(result["spin"]["aligned"]) == 4
+    assert result["relation"] == "spun_rewrite" and result["links"]
+    assert result["layers"]["minhash"]["jaccard"] < 0.6 and result["layers"]["spin"]["score"] > 0.45
+    assert len(result["aligned"]) == 4
     done = run(tmp_path, "text", "langid", "--json", "کراچی میں سیلاب آیا ہے")
     assert json.loads(done.stdout)["texts"][0]["language"] == "ur"
     done = run(tmp_path, "text", "normalise", "--json", "Ａ\u200bB")

@@ -148,11 +148,14 @@ async def lookup_file(
 
     def hash_and_look(path: FsPath) -> FileLookupOut:
         try:
-            kind, results, errors = service.by_file(path, bank)
+            kind, results, errors, notes = service.by_file(path, bank)
         except (LookupFailed, ValueError, OSError) as exc:
             raise ApiError(400, "unreadable_file", str(exc)[:500]) from exc
         return FileLookupOut(
-            kind=kind, results=[_lookup_out(service, r, viewer) for r in results], errors=errors
+            kind=kind,
+            results=[_lookup_out(service, r, viewer) for r in results],
+            errors=errors,
+            notes=notes,
         )
 
     async with received(request, file) as path:

@@ -74,7 +74,10 @@ EVIDENCE = (
     "why a robust match holds (signal types keypoints and video_keyframe): matched keypoint "
     "pairs, RANSAC inliers, the transform (scale, rotation_deg, tx, ty), coverage, extent and "
     "the colour layout's agreement; for a video, containment shares or where the keyframe was "
-    "found. Null for signal types that have only a distance (PDQ, MD5, text)."
+    "found. For text signal types (method 'text'), the one text decision: relation "
+    "(exact_copy, edited_copy, spun_rewrite, translation, same_event, undecidable, "
+    "unrelated), links, reason, scores, aligned sentence pairs, shared_anchors and the "
+    "missing evidence. Null for signal types that have only a distance (PDQ, MD5)."
 )
 
 
@@ -114,6 +117,11 @@ class FileLookupOut(BaseModel):
     kind: str
     results: list[LookupOut]
     errors: dict[str, str]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what the lookup could not judge, e.g. translations of an anchor-poor "
+        "text when no multilingual model is configured (text files)",
+    )
 
 
 class LookupIn(BaseModel):

@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from takedown.app import App
 from takedown.evidence.ingest import ImportReport, Ingestor
 from takedown.intake.records import IntakeError
+from takedown.matching.hashing import detected_language
 from takedown.matching.lookup import LookupResult, hash_file, lookup, robust_video_lookup
 from takedown.matching.matcher import Matcher
 from takedown.matching.pipeline import process_new_content
+from takedown.matching.text_relations import judge_results
 from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
 from takedown.store.models import Bank, BankChange, Sighting, Signal
 
@@ -95,7 +97,7 @@ class LookupService:
 
     def by_file(
         self, path: Path, banks: Sequence[str] | None
-    ) -> tuple[str, list[LookupResult], dict[str, str]]:
+    ) -> tuple[str, list[LookupResult], dict[str, str], list[str]]:
         kind, values, errors = hash_file(path)
         grouped: dict[str, list[str]] = {}
         for value in sorted(values, key=lambda v: v.variant != ""):
@@ -105,6 +107,9 @@ class LookupService:
             for name, vals in grouped.items()
             if not (kind == "video" and name == VIDEO_KEYFRAME)
         ]
+        notes: list[str] = []
+        if kind == "text":  # each text hit judged by the one text decision (its evidence)
+            notes = judge_results(self.app, grouped, results, language=detected_language(values))
         if kind == "video" and VIDEO_KEYFRAME in grouped:
             # the robust video path on the file (containment, then keyframes), as the CLI runs it
             matcher = self.matcher()
@@ -116,7 +121,7 @@ class LookupService:
                 errors.setdefault(VIDEO_KEYFRAME, robust)
             else:
                 results.append(robust)
-        return kind, results, errors
+        return kind, results, errors, notes
 
 
 def _report_dict(app: App, report: ImportReport) -> dict[str, Any]:

@@ -1,23 +1,196 @@
-"""The ``takedown`` command line. Every command takes ``--json``; errors go to stderr."""
+"""The ``takedown`` command line. Every command takes ``--json``; errors go to stderr.
+
+Commands are loaded lazily: :data:`COMMANDS` maps each top-level command to the
+``module:attribute`` that defines it and its one-line help, so ``takedown --help`` and a light
+command import only what they use (no numba, OpenCV, SciPy, PyAV, stix2, wordllama... for
+``--help``; ``tests/cli/test_startup.py`` checks it). Adding a command is one line here.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from takedown.app import App
-from takedown.config import Settings
+if TYPE_CHECKING:
+    from takedown.app import App
+    from takedown.config import Settings
+
+#: name -> ("module:attribute", one-line help shown by ``takedown --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "agency": (
+        "takedown.cli.ops:agency",
+        "Agencies (tenants): each sees its own sightings and its operations' sightings.",
+    ),
+    "audit": ("takedown.cli.reports:audit", "The hash-chained audit log of every state change."),
+    "bank": ("takedown.cli:_bank_group", "Banks of known material and allow-lists."),
+    "complaint": (
+        "takedown.cli.holds:complaint",
+        "Complaints about removals (TCO Article 10): answer within two weeks; upheld reinstates.",
+    ),
+    "demo": (
+        "takedown.cli.demo:demo",
+        "Generate a synthetic action day and an outlet takedown, and run them end to end.",
+    ),
+    "export": (
+        "takedown.cli.infra_export:export",
+        "Export findings for threat-intelligence platforms (STIX 2.1, MISP).",
+    ),
+    "figures": (
+        "takedown.cli.referrals:figures_cmd",
+        "Removal rates and times of referred sightings, per platform, addressee or language.",
+    ),
+    "hash": ("takedown.cli.matching:hash_cmd", "Signals of files (nothing is stored)."),
+    "hold": (
+        "takedown.cli.holds:hold",
+        'Deconfliction holds: "do not refer" on URLs, domains, signals or labels.',
+    ),
+    "infra": (
+        "takedown.cli.infra:infra",
+        "Infrastructure map: import resolution data, plan takedowns, watch for comebacks.",
+    ),
+    "ingest": (
+        "takedown.cli.evidence:ingest",
+        "Import item lists, URL lists, Telegram exports, WARC files or folders.",
+    ),
+    "key": (
+        "takedown.cli.serve:key",
+        "API keys: create, list, revoke, rotate (keys are stored hashed; shown once).",
+    ),
+    "legal-hold": (
+        "takedown.cli.evidence:legal_hold",
+        "Legal holds: suspend retention for content needed as evidence.",
+    ),
+    "match": (
+        "takedown.cli.matching:match_cmd",
+        "Known material and earlier copies of files, of one signal value or of a text.",
+    ),
+    "operation": (
+        "takedown.cli.ops:operation",
+        "Operations (action days): create, join, assign, board, close.",
+    ),
+    "platforms": ("takedown.cli.evidence:platforms", "The platform registry."),
+    "purge": (
+        "takedown.cli.evidence:purge",
+        "Apply retention: delete content preserved past its period, unless on legal hold.",
+    ),
+    "refer": (
+        "takedown.cli.referrals:refer_cmd",
+        "Draft referrals (or removal orders) for sightings not yet referred, per addressee.",
+    ),
+    "referrals": (
+        "takedown.cli.referrals:referrals_group",
+        "List referrals and work the outbox.",
+    ),
+    "report": (
+        "takedown.cli.reports:report",
+        "Operation and transparency reports as HTML, PDF or JSON.",
+    ),
+    "respond": (
+        "takedown.cli.referrals:respond_cmd",
+        "Record an answer to a referral (e.g. an emailed one).",
+    ),
+    "serve": (
+        "takedown.cli.serve:serve",
+        "Run the HTTP API (/api/v1) and the web workspace in one process (uvicorn).",
+    ),
+    "sightings": (
+        "takedown.cli.matching:sightings_cmd",
+        "Recent sightings with their status: known (bank, label, distance), copy, held or new.",
+    ),
+    "store": ("takedown.cli.evidence:store", "The evidence store itself."),
+    "text": (
+        "takedown.cli.text:text_group",
+        "Text matching tools: normalisation, language, comparison (nothing is stored).",
+    ),
+    "user": ("takedown.cli.ops:user", "Users of the web workspace and their roles."),
+    "verify": (
+        "takedown.cli.verify:verify_cmd",
+        "Check whether sighted URLs are still online and record the results.",
+    ),
+}
+
+
+def _bank_group() -> click.Command:
+    from takedown.cli import bank_files, matching
+
+    if "add" not in matching.bank.commands:
+        matching.bank.add_command(bank_files.bank_add)
+    return matching.bank
+
+
+def load_command(target: str) -> click.Command:
+    module_name, _, attr = target.partition(":")
+    found = getattr(importlib.import_module(module_name), attr)
+    command = found() if not isinstance(found, click.Command) else found
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (see :data:`COMMANDS`)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.add_command(load_command(self.lazy[cmd_name][0]), cmd_name)
+        return self.commands.get(cmd_name)
+
+    def load_all(self) -> Mapping[str, click.Command]:
+        """Every command imported (for the generated reference and tests)."""
+        for name in self.lazy:
+            self.get_command(click.Context(self), name)
+        return self.commands
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                placeholder = click.Command(name, help=self.lazy[name][1])
+                rows.append((name, placeholder.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 class Context:
+    """The command's state; settings and the app are built on first use (``--help`` of a
+    group builds neither)."""
+
     def __init__(self, data: Path | None) -> None:
-        self.settings = Settings(data=data) if data is not None else Settings()
+        self.data = data
+        self._settings: Settings | None = None
         self._app: App | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from takedown.config import Settings
+
+            data = self.data
+            self._settings = Settings(data=data) if data is not None else Settings()
+        return self._settings
 
     @property
     def app(self) -> App:
         if self._app is None:
+            from takedown.app import App
+
             self._app = App(self.settings)
         return self._app
 
@@ -26,52 +199,41 @@ class Context:
             self._app.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def configure_logging(verbose: int) -> None:
+    """Warnings only unless ``-v`` (INFO) or ``-vv`` (DEBUG), set before any library is imported:
+    a library that calls ``logging.basicConfig(level=INFO)`` on import (wordllama does) then
+    finds the root logger configured and changes nothing."""
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s:%(name)s:%(message)s", force=True)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="TAKEDOWN_DATA",
     help="Data folder of the embedded default (env TAKEDOWN_DATA; default ./takedown-data).",
 )
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log INFO (-v) or DEBUG (-vv) to stderr (default: warnings).",
+)
 @click.version_option(package_name="takedown")
 @click.pass_context
-def main(ctx: click.Context, data: Path | None) -> None:
+def main(ctx: click.Context, data: Path | None, verbose: int) -> None:
     """Takedown: find, match, refer and verify the removal of terrorist content online."""
+    configure_logging(verbose)
     state = Context(data)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
 
-# Feature command modules: each exposes ``COMMANDS``, the click commands it adds to ``main``.
-FEATURE_CLI_MODULES = (
-    "takedown.cli.referrals",
-    "takedown.cli.verify",
-    "takedown.cli.infra",
-    "takedown.cli.serve",
-    "takedown.cli.text",
-    "takedown.cli.ops",
-)
-
-
-def _register() -> None:
-    import importlib
-
-    from takedown.cli import bank_files, demo, evidence, matching
-
-    main.add_command(demo.demo)
-    main.add_command(evidence.ingest)
-    main.add_command(evidence.purge)
-    main.add_command(evidence.legal_hold)
-    main.add_command(evidence.store)
-    main.add_command(evidence.platforms)
-    main.add_command(matching.hash_cmd)
-    main.add_command(matching.match_cmd)
-    matching.bank.add_command(bank_files.bank_add)
-    main.add_command(matching.bank)
-    main.add_command(matching.sightings_cmd)
-    for name in FEATURE_CLI_MODULES:
-        for command in importlib.import_module(name).COMMANDS:
-            main.add_command(command)
-
-
-_register()
+# Logging is configured at import too: the subcommand's module (and what it imports) is loaded
+# before ``main`` runs, and ``-v`` then raises the level.
+configure_logging(0)

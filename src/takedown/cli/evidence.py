@@ -59,11 +59,27 @@ def print_report(report: ImportReport) -> None:
         console.print(f"  … and {len(report.rejected) - 50} more rejections (see --json)")
 
 
+def _known_operation(app: Any, name: str) -> None:
+    """An unknown --operation is an error with a hint, not a tag on items of no operation."""
+    from takedown.ops.models import OpsOperation
+
+    with app.db.session() as session:
+        names = list(session.scalars(select(OpsOperation.name).order_by(OpsOperation.name)))
+    if name.strip() not in names:
+        known = ", ".join(repr(n) for n in names) or "none yet"
+        raise fail(
+            f"no operation named {name!r}; operations: {known}. Create it first: takedown "
+            f'operation create {name!r} --from START --to END --agency "AGENCY"'
+        )
+
+
 @click.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
 @click.option("--reporter", help="Who submits these items (kept in the chain of custody).")
-@click.option("--operation", help="Operation (action day) the items belong to.")
+@click.option(
+    "--operation", help="Operation (action day) the items belong to (see `operation list`)."
+)
 @click.option("--channel", help="Telegram export: the channel's public name (t.me/NAME).")
 @json_option
 @click.pass_obj
@@ -77,6 +93,8 @@ def ingest(
     as_json: bool,
 ) -> None:
     """Import item lists, URL lists, Telegram exports, WARC files or folders."""
+    if operation is not None:
+        _known_operation(obj.app, operation)
     ingestor = Ingestor(obj.app)
     options = {"channel": channel} if channel else {}
     reports: list[ImportReport] = []

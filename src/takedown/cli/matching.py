@@ -81,6 +81,8 @@ def _print_result(result: LookupResult) -> None:
     for hit in result.bank_hits:
         labels = ", ".join(f"{k}={v}" for k, v in sorted(hit.labels.items()))
         kind = "allow-list" if hit.allow_list else "known"
+        if hit.evidence and hit.evidence.get("method") == "text" and not hit.evidence["links"]:
+            kind = f"related ({hit.evidence['label']}), not known"
         held = f" [{hit.status}]" if hit.status != "active" else ""
         console.print(
             f"    {kind}: bank {hit.bank!r} entry {hit.entry_id}, "
@@ -90,8 +92,11 @@ def _print_result(result: LookupResult) -> None:
         _print_evidence(hit.evidence)
     for c in result.content_hits:
         where = c.urls[0] if c.urls else (c.name or "")
+        what = "earlier copy"
+        if c.evidence and c.evidence.get("method") == "text":
+            what = f"earlier text, {c.evidence['label']}"
         console.print(
-            f"    earlier copy: content {c.sha256[:16]}… distance {c.distance}  {where}",
+            f"    {what}: content {c.sha256[:16]}… distance {c.distance}  {where}",
             markup=False,
         )
         _print_evidence(c.evidence)
@@ -131,11 +136,13 @@ def match_cmd(
 
             results, errors = text_cli.lookup_text(obj.app, text, banks=list(banks) or None)
             aligned = text_cli.aligned_evidence(obj.app, text, results)
+            notes = text_cli.text_notes(text)
             out.append(
                 {
                     "text": text,
                     "results": [r.to_dict() for r in results],
                     "aligned_sentences": aligned,
+                    "notes": notes,
                     "errors": errors,
                 }
             )
@@ -143,6 +150,8 @@ def match_cmd(
                 for r in results:
                     _print_result(r)
                 text_cli.print_evidence(aligned)
+                for note in notes:
+                    console.print(f"  note: {note}", markup=False)
                 for name, error in errors.items():
                     console.print(f"  {name}: error: {error}", markup=False)
         if value is not None:
@@ -154,13 +163,25 @@ def match_cmd(
                 _print_result(result)
         for path in files:
             results, errors = lookup_file(obj.app, path, banks=list(banks) or None)
+            file_notes: list[str] = []
+            if any(r.signal_type == "text_anchors" for r in results):
+                from takedown.cli import text as text_cli
+
+                file_notes = text_cli.file_notes(path)
             out.append(
-                {"file": str(path), "results": [r.to_dict() for r in results], "errors": errors}
+                {
+                    "file": str(path),
+                    "results": [r.to_dict() for r in results],
+                    "notes": file_notes,
+                    "errors": errors,
+                }
             )
             if not as_json:
                 console.print(f"[bold]{path}[/bold]", highlight=False)
                 for r in results:
                     _print_result(r)
+                for note in file_notes:
+                    console.print(f"  note: {note}", markup=False)
                 for name, error in errors.items():
                     console.print(f"  {name}: error: {error}", markup=False)
     except LookupFailed as exc:

@@ -93,7 +93,10 @@ def user() -> None:
     envvar="TAKEDOWN_NEW_PASSWORD",
     help="Password (prompted if not given; env TAKEDOWN_NEW_PASSWORD).",
 )
-@click.option("--agency", help="The user's agency (created if new).")
+@click.option("--agency", help="The user's agency (an existing one; see `agency list`).")
+@click.option(
+    "--create-agency", is_flag=True, help="Create the agency first when it does not exist."
+)
 @click.option("--role", type=ROLE_CHOICE, default="analyst", show_default=True)
 @json_option
 @click.pass_context
@@ -102,14 +105,26 @@ def user_create(
     username: str,
     password: str,
     agency: str | None,
+    create_agency: bool,
     role: str,
     as_json: bool,
 ) -> None:
     """Create a user who can log in to the workspace."""
-    from takedown.ops.agencies import create_user
+    from takedown.ops.agencies import OpsError, create_user, get_agency, list_agencies
 
     with transaction(ctx) as session:
-        row = create_user(session, username, password, agency=agency, role=role, create_agency=True)
+        if agency is not None and not create_agency:
+            try:
+                get_agency(session, agency)
+            except OpsError as exc:  # a typo must not create an empty agency silently
+                known = ", ".join(repr(a["name"]) for a in list_agencies(session)) or "none yet"
+                raise OpsError(
+                    f"no agency named {agency!r}; agencies: {known} "
+                    "(or add --create-agency to create it)"
+                ) from exc
+        row = create_user(
+            session, username, password, agency=agency, role=role, create_agency=create_agency
+        )
         data = {"id": row.id, "username": row.username, "role": row.role, "agency": agency}
     emit(as_json, data, lambda: console.print(f"Created user {data['username']} ({role})."))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -15,8 +16,23 @@ from rich.table import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: width of tables written to a pipe or file: wide enough that no cell wraps ("truthsoci/al")
+PIPE_WIDTH = 1000
+
+
+def _width(stream: Any) -> int | None:
+    """The terminal's width (rich's default) on a terminal or when COLUMNS is set; otherwise
+    :data:`PIPE_WIDTH`, so piped tables keep whole lines (rich would assume 80)."""
+    if os.environ.get("COLUMNS"):
+        return None
+    try:
+        return None if stream.isatty() else PIPE_WIDTH
+    except (AttributeError, ValueError):
+        return PIPE_WIDTH
+
+
+console = Console(highlight=False, width=_width(sys.stdout))
+err_console = Console(stderr=True, highlight=False, width=_width(sys.stderr))
 
 
 def json_option(fn: F) -> F:

@@ -6,14 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 from takedown.cli.output import console, fail, json_option, print_json
-from takedown.text import anchors, minhash, spin
+from takedown.text import anchors, minhash, relation, spin
 from takedown.text.decode import DecodedText, NotText, decode_bytes
 from takedown.text.langid import identify
 from takedown.text.normalise import analyse
-from takedown.text.signals import TextAnchorsSignal, TextMinHashSignal, TextSpinSignal
 
 
 def _load(source: str, is_file: bool) -> DecodedText:
@@ -95,40 +93,50 @@ def langid_cmd(texts: tuple[str, ...], files: tuple[str, ...], as_json: bool) ->
         console.print(f"{item['input']}: {item['language']} ({item['confidence']:.2f})")
 
 
+def _embedding(text: str) -> Any:
+    """The configured multilingual model's vector of ``text`` (None without a model)."""
+    from takedown.plugins import signal_types
+    from takedown.signals.base import UnhashableContent
+    from takedown.text.encoder import EncoderSignal
+
+    for kind in sorted(signal_types().values(), key=lambda k: k.name):
+        if isinstance(kind, EncoderSignal):
+            try:
+                return kind.embed(text)
+            except UnhashableContent:
+                return None
+    return None
+
+
 def compare_texts(a: str, b: str) -> dict[str, Any]:
-    """Every text layer on two texts, with evidence (aligned sentences, shared anchors)."""
-    na, nb = analyse(a), analyse(b)
-    sa, sb = minhash.shingle_set(na.text), minhash.shingle_set(nb.text)
-    va = (minhash.sketch(na.text), np.asarray(minhash.fact_hashes(anchors.facts(a)), np.uint32))
-    vb = (minhash.sketch(nb.text), np.asarray(minhash.fact_hashes(anchors.facts(b)), np.uint32))
-    estimate = minhash.estimate(va[0], vb[0])
-    alignment, sents_a, sents_b = spin.compare(a, b)
-    reverse = spin.align(spin.sketch(b), spin.sketch(a))
-    spin_score = min(alignment.score, reverse.score)
+    """How ``b`` relates to ``a``: the one decision every face shows (``text.relation``), with
+    its evidence quoted (aligned sentences, shared anchors) and each layer's own score."""
+    pa = relation.profile_from_text(a, embedding=_embedding(a))
+    pb = relation.profile_from_text(b, embedding=_embedding(b))
+    decision = relation.decide(pa, pb)
     anchor = anchors.similarity(anchors.extract(a), anchors.extract(b))
-    lexical_distance = minhash.value_distance(va, vb)
-    return {
-        "languages": [identify(a).code, identify(b).code],
-        "exact": na.sha256 == nb.sha256,
-        "shared_paragraphs": len(set(na.paragraph_sha256) & set(nb.paragraph_sha256)),
+    sketches = (minhash.sketch(analyse(a).text), minhash.sketch(analyse(b).text))
+    out = decision.to_dict()
+    out.pop("method")
+    out["aligned"] = relation.quoted_pairs(decision, pa, pb)
+    out["shared_anchors"] = anchor.shared
+    out["languages"] = [pa.language, pb.language]
+    out["layers"] = {
         "minhash": {
-            "estimate": round(estimate, 3),
-            "jaccard": round(minhash.jaccard(sa, sb), 3),
-            "containment": round(minhash.containment(sa, sb), 3),
-            "facts_conflict": minhash.facts_conflict(va[1], vb[1]),
-            "match": lexical_distance <= TextMinHashSignal.default_threshold,
+            "estimate": round(minhash.estimate(*sketches), 3),
+            "jaccard": round(decision.scores.get("jaccard", 0.0), 3),
+            "containment": round(decision.scores.get("containment", 0.0), 3),
         },
-        "spin": {
-            "score": round(spin_score, 3),
-            "match": round(100 * (1 - spin_score)) <= TextSpinSignal.default_threshold,
-            "aligned": spin.evidence(alignment, sents_a, sents_b),
-        },
+        "spin": {"score": round(decision.scores.get("alignment", 0.0), 3)},
         "anchors": {
             "score": round(anchor.score, 3),
-            "match": round(100 * (1 - anchor.score)) <= TextAnchorsSignal.default_threshold,
-            "shared": anchor.shared,
+            "weights": [round(anchor.weight_a, 2), round(anchor.weight_b, 2)],
+            "too_few": min(anchor.weight_a, anchor.weight_b) < anchors.MIN_WEIGHT,
         },
     }
+    if "model_cosine" in decision.scores:
+        out["layers"]["model"] = {"cosine": round(decision.scores["model_cosine"], 3)}
+    return out
 
 
 @text_group.command("compare")
@@ -136,35 +144,47 @@ def compare_texts(a: str, b: str) -> dict[str, Any]:
 @_file_option
 @json_option
 def compare_cmd(texts: tuple[str, ...], files: tuple[str, ...], as_json: bool) -> None:
-    """Compare two texts (arguments or --file): copies, edits, spun rewrites, translations."""
+    """How two texts relate (arguments or --file): exact or edited copy, spun rewrite,
+    translation, same event, unrelated, or why it cannot be decided; with the evidence."""
     inputs = _inputs(texts, files)
     if len(inputs) != 2:
         raise fail(f"compare needs exactly two texts, got {len(inputs)}")
-    try:
-        result = compare_texts(inputs[0][1].text, inputs[1][1].text)
-    except spin.EmbeddingUnavailable as exc:
-        raise fail(str(exc)) from exc
+    result = compare_texts(inputs[0][1].text, inputs[1][1].text)
     result["inputs"] = [name for name, _ in inputs]
     if as_json:
         print_json(result)
         return
-    mh, sp, an = result["minhash"], result["spin"], result["anchors"]
+    layers = result["layers"]
     console.print(f"languages: {result['languages'][0]} / {result['languages'][1]}")
-    console.print(f"exact after normalisation: {result['exact']}")
+    console.print(f"relation: {result['label']} - {result['reason']}", markup=False)
+    if result["missing"]:
+        console.print(f"  would need: {', '.join(result['missing'])}", markup=False)
     console.print(
-        f"edited copy (MinHash): estimate {mh['estimate']:.2f}, Jaccard {mh['jaccard']:.2f}, "
-        f"containment {mh['containment']:.2f} -> {'match' if mh['match'] else 'no match'}"
-    )
-    console.print(
-        f"spun rewrite (aligned sentences): {sp['score']:.2f} -> "
-        f"{'match' if sp['match'] else 'no match'}"
-    )
-    for pair in sp["aligned"]:
-        console.print(f"    {pair['score']:.2f}  {pair['a']}  <->  {pair['b']}", markup=False)
-    console.print(
-        f"translation (anchors): {an['score']:.2f} -> {'match' if an['match'] else 'no match'}"
-        f"; shared: {', '.join(an['shared'])}",
+        f"  shingles: Jaccard {layers['minhash']['jaccard']:.2f}, estimate "
+        f"{layers['minhash']['estimate']:.2f}, containment {layers['minhash']['containment']:.2f}"
+        f"; sentence alignment {layers['spin']['score']:.2f}; anchors "
+        f"{layers['anchors']['score']:.2f}"
+        + (" (too few anchors)" if layers["anchors"]["too_few"] else ""),
         markup=False,
+    )
+    for pair in result["aligned"]:
+        console.print(f"    {pair['score']:.2f}  {pair['a']}  <->  {pair['b']}", markup=False)
+    if result["shared_anchors"]:
+        console.print(f"  shared anchors: {', '.join(result['shared_anchors'])}", markup=False)
+
+
+def file_notes(path: Path) -> list[str]:
+    """:func:`text_notes` of a text file (none when it cannot be read as text)."""
+    try:
+        return text_notes(decode_bytes(path.read_bytes()).text)
+    except (OSError, NotText):
+        return []
+
+
+def text_notes(text: str) -> list[str]:
+    """What a lookup of ``text`` cannot judge (e.g. translations of an anchor-poor text)."""
+    return relation.query_notes(
+        relation.TextProfile(anchors=anchors.extract(text), embedding=_embedding(text))
     )
 
 
@@ -178,9 +198,10 @@ def lookup_text(
     --text``): the text signals of its UTF-8 bytes, looked up like a file's."""
     import io
 
-    from takedown.matching.hashing import hash_stream
+    from takedown.matching.hashing import detected_language, hash_stream
     from takedown.matching.lookup import lookup
     from takedown.matching.matcher import Matcher
+    from takedown.matching.text_relations import judge_results
 
     values, errors = hash_stream(io.BytesIO(text.encode("utf-8", "surrogatepass")), "text")
     grouped: dict[str, list[str]] = {}
@@ -190,27 +211,36 @@ def lookup_text(
     results = [
         lookup(app, kind, vals, banks=banks, matcher=matcher) for kind, vals in grouped.items()
     ]
+    judge_results(app, grouped, results, language=detected_language(values))
     return results, errors
 
 
 def aligned_evidence(app: Any, text: str, results: list[Any]) -> dict[str, list[dict[str, Any]]]:
-    """For each earlier text that ``text_spin`` matched: the aligned sentence pairs (the
-    stored text is read from the evidence store; unreadable ones are skipped)."""
+    """For each earlier text a text hit found: the sentence pairs its decision aligned, quoted
+    from ``text`` and from the stored text (read from the evidence store; unreadable ones are
+    skipped)."""
     from takedown.store.blobs import BlobError
     from takedown.text.decode import read_text
 
     out: dict[str, list[dict[str, Any]]] = {}
+    mine = spin.sentences(text)[: spin.MAX_SENTENCES]
     for result in results:
-        if result.signal_type != "text_spin":
-            continue
         for hit in result.content_hits:
+            evidence = hit.evidence or {}
+            if evidence.get("method") != "text" or not evidence.get("aligned"):
+                continue
+            if hit.sha256 in out:
+                continue
             try:
                 with app.blobs.open_verified(hit.sha256) as stream:
-                    other = read_text(stream).text
+                    other = spin.sentences(read_text(stream).text)[: spin.MAX_SENTENCES]
             except (BlobError, NotText, OSError):
                 continue
-            alignment, sa, sb = spin.compare(text, other)
-            out[hit.sha256] = spin.evidence(alignment, sa, sb)
+            out[hit.sha256] = [
+                {"a": mine[i], "b": other[j], "score": s}
+                for i, j, s in evidence["aligned"]
+                if i < len(mine) and j < len(other)
+            ]
     return out
 
 

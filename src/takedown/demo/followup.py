@@ -26,12 +26,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from takedown.app import App
 from takedown.referrals.machine import KINDS
@@ -64,6 +64,7 @@ class FollowUp:
     rechecks: dict[str, int] = field(default_factory=dict)
     reuploads_found: int = 0
     reuploads_referred: int = 0
+    ignoring: list[str] = field(default_factory=list)  # fake platforms set to ignore referrals
     settings_dir: str = ""
     seconds: float = 0.0
 
@@ -151,6 +152,7 @@ class _Plan:
     platforms: list[str]
     order_platforms: list[str]
     reuploads: list[tuple[int, str]]  # (sighting id, URL where it comes back)
+    ignorers: list[str] = field(default_factory=list)
 
 
 def _plan(app: App, operation: str, seed: int) -> _Plan:
@@ -219,7 +221,9 @@ def _plan(app: App, operation: str, seed: int) -> _Plan:
         for key in platforms
     ]
     scenario = {"secret": secrets.token_hex(16), "platforms": hosts, "items": items}
-    return _Plan(scenario, overrides, sorted(hosts), platforms, busiest, reuploads)
+    return _Plan(
+        scenario, overrides, sorted(hosts), platforms, busiest, reuploads, sorted(ignorers)
+    )
 
 
 def _demo_app(app: App, plan: _Plan, folder: Path, fake_port: int) -> tuple[App, Path]:
@@ -282,13 +286,17 @@ def _send_all(app: App) -> tuple[int, int]:
     return sent, failed
 
 
-def _draft(app: App, platforms: list[str], out: FollowUp) -> None:
+def _draft(app: App, platforms: list[str], out: FollowUp, operation: str = "") -> None:
+    """Drafts removal orders (busiest platforms) and referrals for the operation's pending
+    sightings only (the outlet story's sightings are referred through its plans)."""
     from takedown.referrals.routing import draft
 
+    with app.db.session() as session:
+        only = set(session.scalars(select(Sighting.id).where(Sighting.operation == operation)))
     for key in platforms:
-        routed = draft(app, platform=key, kind=KINDS[1], basis=ORDER_BASIS, actor="demo")
+        routed = draft(app, platform=key, kind=KINDS[1], basis=ORDER_BASIS, actor="demo", only=only)
         out.orders += len(routed.drafted)
-    routed = draft(app, kind=KINDS[0], basis=REFERRAL_BASIS, actor="demo")
+    routed = draft(app, kind=KINDS[0], basis=REFERRAL_BASIS, actor="demo", only=only)
     out.referrals += len(routed.drafted)
     out.unrouted += sum(len(v) for v in routed.unrouted.values())
 
@@ -305,13 +313,29 @@ def _ingest_reuploads(app: App, plan: _Plan, folder: Path, fake: _FakeServer) ->
         for url in [item["url"]]
         if host and path
     }
-    found = [(sid, url) for sid, url in plan.reuploads if url in live]
+    with app.db.session() as session:  # a re-run's scenario serves the known re-uploads again
+        known = set(
+            session.scalars(
+                select(Sighting.canonical_url).where(
+                    Sighting.canonical_url.in_([url for _sid, url in plan.reuploads])
+                )
+            )
+        )
+    found = [(sid, url) for sid, url in plan.reuploads if url in live and url not in known]
     if not found:
         return 0
     media = folder / "reuploads"
     media.mkdir(exist_ok=True)
     lines = []
     with app.db.session() as session:
+        # found an hour after the last removal: after it (a re-upload follows a removal) and
+        # the same time again on a re-run with nothing newly removed, so nothing is added twice
+        last = session.scalar(
+            select(func.max(Sighting.removed_at)).where(Sighting.operation == OPERATION)
+        )
+        last = last or datetime.now(UTC)
+        last = last if last.tzinfo is not None else last.replace(tzinfo=UTC)
+        seen = (last + timedelta(hours=1)).isoformat()
         for sid, url in found:
             row = session.execute(
                 select(Content.sha256, Content.kind, Sighting.language, Sighting.operation)
@@ -328,7 +352,7 @@ def _ingest_reuploads(app: App, plan: _Plan, folder: Path, fake: _FakeServer) ->
                         "url": url,
                         "file": f"reuploads/{name}",
                         "language": row.language,
-                        "seen_at": datetime.now(UTC).isoformat(),
+                        "seen_at": seen,
                         "notes": "found again after removal (synthetic demo)",
                     }
                 )
@@ -354,6 +378,7 @@ def run_followup(app: App, operation: str, seed: int, say: Say | None = None) ->
     folder.mkdir(parents=True, exist_ok=True)
     plan = _plan(app, operation, seed)
     out.platforms = len(plan.platforms)
+    out.ignoring = plan.ignorers
     out.settings_dir = str(folder)
     fake = _FakeServer(plan.scenario)
     fake.start()
@@ -364,7 +389,7 @@ def run_followup(app: App, operation: str, seed: int, say: Say | None = None) ->
         try:
             _connect(demo_app, plan, fake, api.port)
             say("draft referrals and removal orders")
-            _draft(demo_app, plan.order_platforms, out)
+            _draft(demo_app, plan.order_platforms, out, operation)
             say("send them (signed webhooks to the local fake platforms)")
             sent, failed = _send_all(demo_app)
             out.sent, out.failed = out.sent + sent, out.failed + failed
@@ -375,7 +400,7 @@ def run_followup(app: App, operation: str, seed: int, say: Say | None = None) ->
             say("day 2: re-uploads found, referred at once")
             out.reuploads_found = _ingest_reuploads(demo_app, plan, folder, fake)
             before = out.referrals + out.orders
-            _draft(demo_app, [], out)
+            _draft(demo_app, [], out, operation)
             out.reuploads_referred = out.referrals + out.orders - before
             sent, failed = _send_all(demo_app)
             out.sent, out.failed = out.sent + sent, out.failed + failed

@@ -39,6 +39,11 @@ class DemoSpec:
     videos: int = 12
     statements: int = 140
 
+    @classmethod
+    def small(cls, seed: int = 2017) -> DemoSpec:
+        """``takedown demo --size small``: the same story on ~250 sightings (tests, first tries)."""
+        return cls(sightings=250, seed=seed, images=16, videos=2, statements=18)
+
 
 @dataclass
 class DemoManifest:

@@ -123,7 +123,7 @@ def compute_signals(app: App, content_ids: Sequence[int]) -> HashReport:
                     signals_error=message,
                 )
             )
-            language = _language(values)
+            language = detected_language(values)
             if language is not None:  # detected offline; what a reporter said is kept
                 conn.execute(
                     update(Sighting)
@@ -137,7 +137,7 @@ def compute_signals(app: App, content_ids: Sequence[int]) -> HashReport:
     return report
 
 
-def _language(values: Sequence[SignalValue]) -> str | None:
+def detected_language(values: Sequence[SignalValue]) -> str | None:
     """The language a signal type detected in the content (``meta["lang"]``), if any."""
     for value in values:
         code = value.meta.get("lang")

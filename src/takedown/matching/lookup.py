@@ -201,6 +201,11 @@ def lookup_file(
         for name, vals in grouped.items()
         if name != VIDEO_KEYFRAME
     ]
+    if kind == "text":  # each text hit judged by the one text decision (its evidence)
+        from takedown.matching.hashing import detected_language
+        from takedown.matching.text_relations import judge_results
+
+        judge_results(app, grouped, results, language=detected_language(values))
     if kind == "video" and VIDEO_KEYFRAME in signal_types():
         keyframe = grouped.get(VIDEO_KEYFRAME, [""])[0]
         robust = robust_video_lookup(app, path, keyframe, banks, matcher)
@@ -228,7 +233,11 @@ def robust_video_lookup(
 
 
 def evidence_text(evidence: dict[str, Any]) -> str:
-    """One line for a stored or computed evidence (keypoints, keyframe, containment)."""
+    """One line for a stored or computed evidence (keypoints, keyframe, containment, text)."""
+    if evidence.get("method") == "text":
+        from takedown.text.relation import evidence_line
+
+        return evidence_line(evidence)
     if evidence.get("method") == "containment":
         by = ", ".join(f"{k} {v}" for k, v in sorted((evidence.get("matched_by") or {}).items()))
         margins = evidence.get("margins")
@@ -256,7 +265,7 @@ def evidence_text(evidence: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class SightingStatus:
-    state: str  # "known", "held", "suppressed", "copy", "new"
+    state: str  # "known", "held", "suppressed", "copy", "related" (a text), "new"
     bank: str | None = None
     labels: dict[str, Any] | None = None
     distance: int | None = None
@@ -290,12 +299,14 @@ def sighting_status(app: App, sighting_ids: Sequence[int]) -> dict[int, Sighting
     best: dict[int, tuple[int, int]] = {}
     for sid, state, distance, kind, evidence, entry_id, bank, allow, labels in rows:
         if entry_id is None:
-            if out[sid].state == "new":
+            # a related text (same event, undecidable) is shown, never called a copy
+            name = "related" if state == "related" else "copy"
+            if out[sid].state in ("new", "related") and out[sid].state != name:
                 out[sid] = SightingStatus(
-                    "copy", distance=distance, signal_type=kind, evidence=evidence
+                    name, distance=distance, signal_type=kind, evidence=evidence
                 )
             continue
-        if allow:
+        if allow or (state == "related" and out[sid].state not in ("new", "related")):
             continue
         key = (rank.get(state, 3), distance)
         if sid not in best or key < best[sid]:

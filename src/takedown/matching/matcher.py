@@ -26,6 +26,7 @@ from takedown.app import App
 from takedown.jobs import task
 from takedown.matching.banks import set_status_in
 from takedown.matching.candidates import CandidateIndex
+from takedown.matching.text_relations import RELATED, judge_content_hits
 from takedown.robust.signal import LAYOUT_VARIANT, join
 from takedown.robust.stage import SECOND_STAGE_TYPES, SecondStage
 from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
@@ -167,6 +168,8 @@ class Matcher:
             hits.extend(self._unsure_pdq_step(session, by_type, hits, content_id))
             hits.extend(self._unsure_vpdq_step(session, by_type, hits, content_id))
             hits = self._apply_rules(session, hits, report)
+            # text hits: one decision on all the text evidence (same event is never a copy)
+            hits = judge_content_hits(session, content_id, hits, self.index.types)
             rows = [
                 {
                     "key": match_key(
@@ -190,7 +193,9 @@ class Matcher:
             )
             report.contents += 1
             report.known += int(known)
-            report.copies += int(any(h.other_content_id is not None for h in hits))
+            report.copies += int(
+                any(h.other_content_id is not None and h.state != RELATED for h in hits)
+            )
             self._cluster(session, content_id, hits, known)
         for kind, (sig_id, value) in primary.items():
             if kind in SECOND_STAGE_TYPES:
@@ -399,6 +404,7 @@ class Matcher:
         return True
 
     def _cluster(self, session: Session, content_id: int, hits: list[Hit], known: bool) -> None:
+        hits = [h for h in hits if h.state != RELATED]  # related texts are not one material
         members = {content_id}
         members |= {h.other_content_id for h in hits if h.other_content_id is not None}
         entries = [

@@ -10,6 +10,7 @@ from takedown.signals.exact import Md5Signal, Sha256Signal
 from takedown.signals.pdq import PdqSignal
 from takedown.signals.url import UrlSignal
 from takedown.signals.video import VideoSignal
+from takedown.text.encoder import configured_encoder_types
 from takedown.text.signals import TEXT_SIGNAL_TYPES
 
 
@@ -24,4 +25,5 @@ def takedown_signal_types() -> list[type[SignalType]]:
         KeypointSignal,
         VideoKeyframeSignal,
         *TEXT_SIGNAL_TYPES,
+        *configured_encoder_types(),
     ]

@@ -230,6 +230,9 @@ class Anchors:
     sentences: int = 0
     #: True when read from a serialised value: values are then 8-hex-digit hashes.
     hashed: bool = False
+    #: The text's language code when known (stored with the value: a decision on stored
+    #: texts needs to know whether two texts share a language), "" otherwise.
+    language: str = ""
 
     @property
     def weight(self) -> float:
@@ -398,7 +401,7 @@ def _order_agreement(a: Iterable[str], b: Iterable[str]) -> float:
 # -- serialised form --------------------------------------------------------------------------
 PREFIX = "an1:"
 MAX_RECORDS = 256
-_KINDS = ("url", "handle", "tag", "date", "ref", "emoji", "num", "name", "wname")
+_KINDS = ("url", "handle", "tag", "date", "ref", "emoji", "num", "name", "wname", "lang")
 _HEADER = struct.Struct("<H")
 _REC = struct.Struct("<BBI")
 
@@ -416,6 +419,11 @@ def serialise(anchors: Anchors) -> str:
     records (uint8 kind, uint8 weight x 4, uint32 hash of the value), strong anchors in order
     of appearance first, then names and weak names (sorted)."""
     records = []
+    code = anchors.language.encode("ascii", "ignore")[:4]
+    if code.isalpha() and anchors.language != "und":  # first: truncation never drops it
+        records.append(
+            _REC.pack(_KINDS.index("lang"), 0, int.from_bytes(code.ljust(4, b"\0"), "little"))
+        )
     for key in anchors.order:
         kind, _, value = key.partition(":")
         records.append(
@@ -446,11 +454,17 @@ def parse(value: str) -> Anchors:
     order: list[str] = []
     names: set[str] = set()
     weak: set[str] = set()
+    language = ""
     for kind_code, weight, digest in _REC.iter_unpack(body):
         if kind_code >= len(_KINDS):
             raise ValueError(f"unknown anchor kind {kind_code}")
         kind = _KINDS[kind_code]
-        if kind == "name":
+        if kind == "lang":
+            code = digest.to_bytes(4, "little").rstrip(b"\0")
+            if not code.isascii() or not code.isalpha():
+                raise ValueError("anchor value has a malformed language record")
+            language = code.decode("ascii")
+        elif kind == "name":
             names.add(f"{digest:08x}")
         elif kind == "wname":
             weak.add(f"{digest:08x}")
@@ -459,4 +473,6 @@ def parse(value: str) -> Anchors:
             if key not in strong:
                 order.append(key)
             strong[key] = weight / 4
-    return Anchors(strong, frozenset(names), frozenset(weak), tuple(order), sentences, True)
+    return Anchors(
+        strong, frozenset(names), frozenset(weak), tuple(order), sentences, True, language
+    )

@@ -13,6 +13,8 @@ offers one through its ``candidate_set(ids, values, owners)`` method.
   candidate when it shares one with the query, then scored exactly. Texts that share no
   strong anchor cannot reach the default threshold anyway.
 - :class:`SpinSet` (``text_spin``): an inverted index over the sentences' fact keys.
+- :class:`EncoderSet` (a configured multilingual model, ``text_encoder``): every stored vector
+  in one matrix; a query is one matrix-vector product (exact, no approximation).
 """
 
 from __future__ import annotations
@@ -198,4 +200,61 @@ class SpinSet:
                 owner = self.owner[row_id]
                 if dist <= radius and dist < best.get(owner, 1 << 30):
                     best[owner] = dist
+        return best
+
+
+class EncoderSet:
+    """Unit vectors of a sentence-encoder signal type, searched by one product per query."""
+
+    def __init__(self, ids: Sequence[int], values: Sequence[str], owners: Sequence[int]) -> None:
+        self.owner: dict[int, int] = {}
+        self._row: dict[int, int] = {}
+        self._ids: list[int] = []
+        self._vectors: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None
+        for row_id, value, owner in zip(ids, values, owners, strict=True):
+            self.add(row_id, value, owner)
+
+    def add(self, row_id: int, value: str, owner: int) -> None:
+        from takedown.text import encoder
+
+        try:
+            vector = encoder.parse(value)
+        except ValueError:
+            return
+        if row_id in self.owner or (self._vectors and vector.shape != self._vectors[0].shape):
+            return
+        self.owner[row_id] = owner
+        self._row[row_id] = len(self._ids)
+        self._ids.append(row_id)
+        self._vectors.append(vector)
+        self._matrix = None
+
+    def remove(self, row_id: int) -> None:
+        if self.owner.pop(row_id, None) is not None:
+            self._row.pop(row_id, None)
+
+    def search(self, values: Iterable[str], radius: int) -> dict[int, int]:
+        from takedown.text import encoder
+
+        if not self._vectors:
+            return {}
+        if self._matrix is None:
+            self._matrix = np.stack(self._vectors)
+        best: dict[int, int] = {}
+        for value in values:
+            try:
+                query = encoder.parse(value)
+            except ValueError:
+                continue
+            if query.shape[0] != self._matrix.shape[1]:
+                continue
+            dists = np.rint(np.clip(1.0 - self._matrix @ query, 0.0, 1.0) * 100).astype(int)
+            for index in np.flatnonzero(dists <= radius).tolist():
+                row_id = self._ids[index]
+                owner = self.owner.get(row_id)
+                if owner is None or self._row.get(row_id) != index:
+                    continue
+                if dists[index] < best.get(owner, 1 << 30):
+                    best[owner] = int(dists[index])
         return best

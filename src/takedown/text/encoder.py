@@ -7,9 +7,12 @@ reads *static embedding* models in the model2vec layout (a directory holding
 ``embeddings`` matrix of one row per token id), e.g. a locally copied
 ``potion-multilingual-128M``. A text's vector is the mean of its tokens' rows, L2-normalised.
 
-To use one, register a signal type made by :func:`encoder_signal_type` through the
-``takedown_signal_types`` plugin hook (see docs/text.md). Other encoder families implement
-:class:`SentenceEncoder` and pass an instance to :func:`encoder_signal_type` instead.
+The simple way: the setting ``TAKEDOWN_TEXT_ENCODER_PATH`` names the model's folder, and the
+built-in plugin registers it as the ``text_encoder`` signal type
+(:func:`configured_encoder_types`); ``takedown.text.relation`` then uses its vectors to judge
+translations in matching, clusters and bank lookups. A plugin may instead register a signal
+type made by :func:`encoder_signal_type` under another name; other encoder families implement
+:class:`SentenceEncoder` and pass an instance to :func:`encoder_signal_type`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Protocol
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -29,8 +32,13 @@ from takedown.signals.base import InvalidSignal, SignalType, SignalValue, Unhash
 from takedown.text.decode import NotText, read_text
 from takedown.text.spin import sentences
 
+if TYPE_CHECKING:
+    from takedown.text.candidates import EncoderSet
+
 PREFIX = "emb1:"
 MAX_DIM = 1024
+#: Name of the signal type the setting registers.
+CONFIGURED_TYPE = "text_encoder"
 
 
 class EncoderError(RuntimeError):
@@ -152,6 +160,14 @@ class EncoderSignal(SignalType):
         unit: npt.NDArray[np.float32] = (mean / norm).astype(np.float32)
         return unit
 
+    def candidate_set(
+        self, ids: Sequence[int], values: Sequence[str], owners: Sequence[int]
+    ) -> EncoderSet:
+        """All stored vectors in one matrix, compared with a query in one product."""
+        from takedown.text.candidates import EncoderSet
+
+        return EncoderSet(ids, values, owners)
+
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
         try:
             decoded = read_text(stream)
@@ -193,3 +209,15 @@ def encoder_signal_type(
         "__doc__": f"Multilingual sentence-encoder signal {name!r}.",
     }
     return type(f"EncoderSignal_{name}", (EncoderSignal,), attrs)
+
+
+def configured_encoder_types() -> list[type[EncoderSignal]]:
+    """The ``text_encoder`` signal type when the setting ``TAKEDOWN_TEXT_ENCODER_PATH`` names
+    a model folder (read from the environment when the plugins are asked); none otherwise.
+    The model is loaded on first use, from that folder only."""
+    from takedown.config import Settings
+
+    path = Settings().text_encoder_path
+    if path is None:
+        return []
+    return [encoder_signal_type(CONFIGURED_TYPE, path=path)]

@@ -18,7 +18,7 @@ the reason (binary data, nothing left after normalisation, no words, no sentence
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -258,7 +258,7 @@ class TextAnchorsSignal(_TextSignal):
 
     def hash_stream(self, stream: BinaryIO) -> Sequence[SignalValue]:
         prepared = prepare_stream(stream)
-        found = anchors.extract(prepared.text)
+        found = replace(anchors.extract(prepared.text), language=prepared.language)
         meta = prepared.meta()
         meta["anchor_weight"] = f"{sum(found.strong.values()):.1f}"
         low = sum(found.strong.values()) < anchors.MIN_WEIGHT

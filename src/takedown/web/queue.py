@@ -58,6 +58,8 @@ class Evidence:
     detail: str | None = None
     #: What the earlier copy is ("image", "video", "text"...), so it is shown as what it is.
     other_kind: str | None = None
+    #: A text match's relation (exact/edited copy, spun rewrite, translation, same event...).
+    relation: str | None = None
 
 
 @dataclass
@@ -182,13 +184,28 @@ def evidence_for(
             select(Match, BankEntry, Bank)
             .outerjoin(BankEntry, BankEntry.id == Match.bank_entry_id)
             .outerjoin(Bank, Bank.id == BankEntry.bank_id)
-            .where(Match.content_id.in_(content_ids), Match.state == "active")
+            .where(Match.content_id.in_(content_ids), Match.state.in_(("active", "related")))
             .order_by(Match.distance)
         ).all()
     for match, entry, bank in rows:
         if match.content_id is None:
             continue
-        if entry is not None and bank is not None:
+        relation = None
+        if isinstance(match.evidence, dict) and match.evidence.get("method") == "text":
+            relation = str(match.evidence.get("label") or "") or None
+        if match.state == "related":  # a text that does not link (same event, undecidable)
+            if seen is not None and match.other_content_id not in (seen | {None}):
+                continue
+            item = Evidence(
+                "related",
+                match.distance,
+                match.signal_type,
+                bank=bank.name if bank is not None else None,
+                other_content_id=match.other_content_id,
+                detail=evidence_detail(match.evidence),
+                relation=relation,
+            )
+        elif entry is not None and bank is not None:
             if bank.allow_list:
                 continue
             item = Evidence(
@@ -199,6 +216,7 @@ def evidence_for(
                 labels=dict(entry.labels or {}),
                 entry_value=entry.value,
                 detail=evidence_detail(match.evidence),
+                relation=relation,
             )
         else:
             if seen is not None and match.other_content_id not in seen:
@@ -210,6 +228,7 @@ def evidence_for(
                 other_content_id=match.other_content_id,
                 detail=evidence_detail(match.evidence),
                 other_kind=kinds.get(match.other_content_id or 0),
+                relation=relation,
             )
         out.setdefault(match.content_id, []).append(item)
     return out
@@ -252,9 +271,8 @@ def review_queue(app: App, limit: int = 50, viewer: Viewer | None = None) -> lis
         found = evidence.get(c.id, []) if c is not None else []
         banked = [e for e in found if e.kind == "bank"]
         labels = banked[0].labels if banked else {}
-        total, parts = score(
-            bool(banked), bool(found), labels, s.reupload_of_id is not None, s.extra
-        )
+        copies = any(e.kind != "related" for e in found)  # a related text is not a copy
+        total, parts = score(bool(banked), copies, labels, s.reupload_of_id is not None, s.extra)
         items.append(QueueItem(s, c, total, parts, found[:4], flags.get(s.id, [])))
     items.sort(key=lambda i: (-i.score, -i.sighting.id))
     return items[:limit]

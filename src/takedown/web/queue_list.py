@@ -367,7 +367,7 @@ def queue_page(
         banked = [e for e in found if e.kind == "bank"]
         points, parts = score(
             bool(banked),
-            bool(found),
+            any(e.kind != "related" for e in found),  # a related text is not a copy
             banked[0].labels if banked else {},
             s.reupload_of_id is not None,
             s.extra,

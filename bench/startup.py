@@ -1,0 +1,85 @@
+"""Start-up time of the command line against a bare interpreter, in the same run.
+
+    .venv/bin/python bench/startup.py [--runs 15] [--data DIR]
+
+Prints the median wall time of ``python -c pass``, ``takedown --help``, ``takedown --help`` of
+a group and a light database command (``agency list --json`` on a fresh data folder), each
+with its ratio to the bare interpreter. With ``--data DIR`` (a folder the demo ran in) it also
+times ``export stix`` and ``export misp`` of the demo's two operations and of everything.
+
+Byte-code caching is left on for the child processes (a warm-up run writes the ``.pyc``
+files), as on a user's machine; PYTHONDONTWRITEBYTECODE=1 would time the compiler instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def wall(cmd: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system of the child) of ``runs`` runs; the
+    CPU time is the steadier figure on a shared, loaded machine."""
+    subprocess.run(cmd, env=ENV, capture_output=True, check=True)  # warm-up: .pyc, disk cache
+    times, cpu = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(cmd, env=ENV, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times), statistics.median(cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--data", type=Path, help="A data folder the demo ran in.")
+    args = parser.parse_args()
+    takedown = str(BIN / "takedown")
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+            ("takedown --help", [takedown, "--help"]),
+            ("takedown infra --help", [takedown, "infra", "--help"]),
+            ("takedown agency list --json", [takedown, "--data", tmp, "agency", "list", "--json"]),
+        ]
+        base = base_cpu = None
+        for name, cmd in cases:
+            seconds, cpu = wall(cmd, args.runs)
+            base, base_cpu = base or seconds, base_cpu or cpu
+            print(
+                f"{name:<30} wall {seconds * 1000:6.0f} ms {seconds / base:5.1f}x   "
+                f"CPU {cpu * 1000:6.0f} ms {cpu / base_cpu:5.1f}x  (x: python -c pass)"
+            )
+    if args.data is None:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("stix", "misp"):
+            for operation in ("Synthetic Action Day", "Synthetic Outlet Takedown", None):
+                out = Path(tmp) / f"export.{kind}.json"
+                cmd = [takedown, "--data", str(args.data), "export", kind, "--out", str(out)]
+                if operation:
+                    cmd += ["--operation", operation]
+                seconds, cpu = wall(cmd, max(1, args.runs // 5))
+                label = operation or "everything"
+                size = out.stat().st_size / 1024
+                print(
+                    f"export {kind} {label:<26} wall {seconds:6.2f} s  CPU {cpu:6.2f} s  "
+                    f"{size:6.0f} KiB"
+                )
+
+
+if __name__ == "__main__":
+    main()
