@@ -41,6 +41,7 @@ services:
 
 browser:
 	bash scripts/browser.sh
+	bash scripts/pdftools.sh
 
 lint: setup-dev
 	.venv/bin/ruff check src tests bench scripts

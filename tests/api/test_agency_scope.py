@@ -120,6 +120,12 @@ def nothing_sent(response: httpx.Response) -> None:
     assert response.json()["data"] == {"queued": 0, "sent": 0, "failed": 0}
 
 
+def all_skipped(response: httpx.Response) -> None:
+    """A bulk decision on another agency's items decides none of them."""
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["message"].endswith(": 0 item(s), 1 skipped"), response.text[:300]
+
+
 def redirect_to(prefix: str) -> Check:
     def check(response: httpx.Response) -> None:
         assert response.status_code == 303, response.text[:300]
@@ -319,6 +325,18 @@ def page_cases(w: World) -> dict[tuple[str, str], Case]:
             "/dashboard/items_by_platform.csv", contains("platform,items\n"), contains("telegram")
         ),
         ("GET", "/media/{content_id}"): Case(f"/media/{w.content_id}", hidden, ok),
+        # an image: no keyframe strip for anyone; another agency's: 404 before that
+        ("GET", "/media/{content_id}/strip.png"): Case(
+            f"/media/{w.content_id}/strip.png", hidden, hidden
+        ),
+        ("POST", "/queue/bulk"): Case(
+            "/queue/bulk",
+            all_skipped,
+            kwargs={
+                "data": {"decision": "not_in_scope", "ids": [sid]},
+                "headers": {"Accept": "application/json"},
+            },
+        ),
         ("GET", "/operations"): Case("/operations", ok, contains("Op-Alpha")),
         ("GET", "/operations/{name:path}"): Case(
             f"/operations/{quote(OPERATION, safe='')}", hidden, contains("Op-Alpha")

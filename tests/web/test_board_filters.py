@@ -17,9 +17,17 @@ from takedown.referrals.board import OVERDUE_STATES, board, listing
 from takedown.referrals.models import Referral, ReferralItem
 from takedown.referrals.routing import draft
 from takedown.store.models import Sighting
-from takedown.web.views import _board_of, _referrals_of
+from takedown.web.referral_table import addressee_rows
+from takedown.web.views import _referrals_of
 from tests.api.scope_world import OPERATION, OTHER, build
 from tests.api.seed import OWNER
+
+
+def _board_of(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The page's per-addressee counts (``addressee_rows``), in the database board's shape."""
+    keys = ("addressee", "pending", "overdue", "answered")
+    found = sorted(addressee_rows(rows, {}, now), key=lambda r: r["key"])
+    return [{k: r[k] for k in keys} for r in found]
 
 
 def _world(app: App, tmp_path: Path) -> datetime:

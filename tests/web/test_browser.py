@@ -151,9 +151,11 @@ def test_review_material_and_dashboard_in_chromium(server: tuple[str, Seeded], p
     tab.reload()
     assert "blur" in filter_of(tab, f"#media-{first} img")  # the choice is not remembered
 
-    # decide: refer; the item leaves the queue and shows on the referrals board
+    # decide: refer, in place; the item leaves the queue and shows on the referrals board
     tab.click(f"#item-{first} button.decision.refer")
-    tab.wait_for_url(f"{base}/queue")
+    tab.wait_for_selector(f"#item-{first}.done")
+    assert "Refer" in tab.inner_text(f"#item-{first} .done-line")
+    tab.reload()
     assert tab.locator(f"#item-{first}").count() == 0
     tab.click("nav >> text=Referrals")
     assert f"#{first}" in tab.inner_text("section.decided")

@@ -56,7 +56,7 @@ def _world(app: App, tmp_path: Path) -> World:
 
 
 def _cell(html: str, label: str) -> str:
-    found = re.search(rf"<td>{re.escape(label)}</td><td>([^<]*)</td>", html)
+    found = re.search(rf"<td[^>]*>{re.escape(label)}</td><td[^>]*>([^<]*)</td>", html)
     assert found, label
     return found.group(1)
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from takedown.api import hma, shares, v1
 from takedown.api.common import ApiError, BodyLimit
@@ -26,6 +26,7 @@ from takedown.web import (
     dashboard_pages,
     jobs_page,
     ops_pages,
+    queue_pages,
     report_charts,
     views,
 )
@@ -67,12 +68,13 @@ def create_app(app: App) -> FastAPI:
         response.headers.update(exc.headers or {})
         return response
 
-    @api.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    @api.exception_handler(StarletteHTTPException)  # routing's 404/405 too, not only ours
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
             return _error(exc.status_code, code, str(exc.detail))
-        return HTMLResponse(f"{exc.status_code}", status_code=exc.status_code)
+        messages = {404: "No such page.", 405: "This page does not take that method."}
+        return views.error_page(request, exc.status_code, messages.get(exc.status_code, ""))
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -82,35 +84,37 @@ def create_app(app: App) -> FastAPI:
         )
         if _is_api(request):
             return _error(422, "invalid_request", problems[:2000] or "invalid request")
-        return HTMLResponse("invalid request", status_code=400)
+        return views.error_page(request, 400, f"The request was not understood: {problems[:300]}")
 
     @api.exception_handler(InvalidValue)
     async def invalid_value(request: Request, exc: InvalidValue) -> Response:
         # the boundary text rule (docs/security.md): the same answer on both backends
         if _is_api(request):
             return _error(422, "invalid_request", str(exc)[:2000])
-        return HTMLResponse("invalid request: " + escape(str(exc)[:500]), status_code=400)
+        return views.error_page(request, 400, "invalid request: " + str(exc)[:500])
 
     @api.exception_handler(DataError)
     async def out_of_range(request: Request, exc: DataError) -> Response:
         # e.g. PostgreSQL's "integer out of range" for an id a face did not bound
         if _is_api(request):
             return _error(422, "invalid_request", "a value is out of range for the store")
-        return HTMLResponse("invalid request: a value is out of range", status_code=400)
+        return views.error_page(request, 400, "invalid request: a value is out of range")
 
     @api.exception_handler(views.LoginRequired)
     async def login_required(request: Request, exc: views.LoginRequired) -> Response:
         if request.method == "GET":
             return RedirectResponse("/login", status_code=303)
-        return HTMLResponse("login required", status_code=401)
+        return views.error_page(request, 401, "Your session has ended: log in again.")
 
     @api.exception_handler(views.RoleRefused)
     async def role_refused(request: Request, exc: views.RoleRefused) -> Response:
-        return HTMLResponse(f"your role cannot {exc.what}", status_code=403)
+        return views.error_page(request, 403, f"your role cannot {exc.what}")
 
     @api.exception_handler(views.CsrfFailed)
     async def csrf_failed(request: Request, exc: views.CsrfFailed) -> Response:
-        return HTMLResponse("invalid or missing CSRF token", status_code=403)
+        return views.error_page(
+            request, 403, "This form has expired (invalid or missing CSRF token): reload the page."
+        )
 
     api.include_router(v1.router)
     api.include_router(hma.router)  # /api/hma: HMA 2.0's routes and shapes
@@ -123,6 +127,7 @@ def create_app(app: App) -> FastAPI:
     # outermost (added last), so refusals of BodyLimit carry the headers too
     api.add_middleware(ActorAndHeaders, takedown=app, session_cookie=views.COOKIE)
     api.include_router(views.router)
+    api.include_router(queue_pages.router)  # /queue/bulk
     api.include_router(dashboard_pages.router)  # /dashboard, /media
     api.include_router(complaint_pages.router)  # before /operations/{name:path}
     api.include_router(report_charts.router)  # before /reports/operation/{name:path}

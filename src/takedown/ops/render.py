@@ -9,9 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+
+from takedown.report.units import duration, percent
 
 FORMATS = ("json", "html", "pdf")
 TOP = 15
@@ -66,9 +70,15 @@ def charts(report: dict[str, Any]) -> list[tuple[str, bytes]]:
 def sections(report: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
     """The report as titled tables of strings (shared by HTML and PDF)."""
 
-    def fmt(value: Any) -> str:
+    def fmt(value: Any, key: str = "") -> str:
         if value is None:
             return "–"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if "seconds" in key and isinstance(value, int | float):
+            return duration(value)
+        if "share" in key and isinstance(value, int | float):
+            return percent(value)
         if isinstance(value, float):
             return f"{value:.4g}"
         if isinstance(value, list):
@@ -77,19 +87,21 @@ def sections(report: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
             return "; ".join(f"{k}: {fmt(v)}" for k, v in value.items())
         return str(value)
 
+    def label(key: str) -> str:
+        return key.replace("_seconds", "").replace("seconds_", "").replace("_", " ")
+
     def pairs(mapping: dict[str, Any]) -> list[list[str]]:
-        return [
-            [k.replace("_", " "), fmt(v)] for k, v in mapping.items() if not isinstance(v, list)
-        ]
+        return [[label(k), fmt(v, k)] for k, v in mapping.items() if not isinstance(v, list)]
 
     def listing(rows: list[dict[str, Any]]) -> list[list[str]]:
         if not rows:
             return [["(none)"]]
         head = list(rows[0])
-        return [head] + [[fmt(r[k]) for k in head] for r in rows]
+        return [[label(k) for k in head]] + [[fmt(r[k], k) for k in head] for r in rows]
 
     out: list[tuple[str, list[list[str]]]] = []
     if report["kind"] == "operation":
+        out.append(("Summary", pairs(report["summary"])))  # the summary first
         out.append(
             (
                 "Operation",
@@ -104,7 +116,6 @@ def sections(report: dict[str, Any]) -> list[tuple[str, list[list[str]]]]:
                 ],
             )
         )
-        out.append(("Summary", pairs(report["summary"])))
         for key in ("by_platform", "by_language", "by_agency", "by_outlet", "by_label"):
             out.append((key.replace("_", " ").capitalize(), listing(report[key])))
     else:
@@ -168,42 +179,125 @@ def render_html(report: dict[str, Any]) -> bytes:
     return "\n".join(parts).encode()
 
 
-def render_pdf(report: dict[str, Any]) -> bytes:
+#: The handling marking printed at the top of every PDF page (reports name operations,
+#: platforms and outlets: not for publication as they stand).
+HANDLING = "OFFICIAL-SENSITIVE · law enforcement and named recipients only"
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def _font() -> tuple[str, str]:
+    """A Unicode font with Latin, Cyrillic, Greek, Hebrew and Arabic glyphs, registered with
+    reportlab: DejaVu Sans as matplotlib's wheel ships it (its licence: Bitstream Vera / DejaVu,
+    free to embed), else Debian's fonts-dejavu-core. (regular, bold) font names."""
     import importlib
 
-    colors = importlib.import_module("reportlab.lib.colors")
-    A4 = importlib.import_module("reportlab.lib.pagesizes").A4
-    getSampleStyleSheet = importlib.import_module("reportlab.lib.styles").getSampleStyleSheet
-    cm = importlib.import_module("reportlab.lib.units").cm
-    platypus = importlib.import_module("reportlab.platypus")
+    import matplotlib
+
+    pdfmetrics = importlib.import_module("reportlab.pdfbase.pdfmetrics")
+    TTFont = importlib.import_module("reportlab.pdfbase.ttfonts").TTFont
+
+    if "TakedownSans" in pdfmetrics.getRegisteredFontNames():
+        return "TakedownSans", "TakedownSans-Bold"
+    folders = [
+        Path(matplotlib.get_data_path()) / "fonts" / "ttf",
+        Path("/usr/share/fonts/truetype/dejavu"),
+    ]
+    for folder in folders:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            pdfmetrics.registerFont(TTFont("TakedownSans", str(regular)))
+            pdfmetrics.registerFont(TTFont("TakedownSans-Bold", str(bold)))
+            return "TakedownSans", "TakedownSans-Bold"
+    raise RuntimeError("no DejaVu Sans font found (matplotlib's or fonts-dejavu-core)")
+
+
+def visual(text: str) -> tuple[str, bool]:
+    """Text as a PDF prints it: Arabic letters joined (arabic-reshaper) and right-to-left runs
+    put in visual order (python-bidi, Unicode's bidi algorithm); True if it reads right to
+    left (its first strong character is Arabic or Hebrew)."""
+    if not _RTL.search(text):
+        return text, False
+    import importlib
+
+    reshape = importlib.import_module("arabic_reshaper").reshape  # untyped: no stubs
+    get_display = importlib.import_module("bidi").get_display  # untyped: no stubs
+
+    shaped = reshape(text)
+    first = next((c for c in text if c.isalpha()), "")
+    rtl = bool(_RTL.match(first))
+    return str(get_display(shaped, base_dir="R" if rtl else "L")), rtl
+
+
+def render_pdf(report: dict[str, Any]) -> bytes:
+    """The report as PDF: a Unicode font embedded (Arabic shaped, right-to-left laid out),
+    the handling marking and page numbers on every page, headings kept with what follows,
+    the summary first and one volume chart."""
+    import importlib
+
+    def rl(name: str) -> Any:
+        return importlib.import_module(f"reportlab.{name}")  # untyped: no stubs
+
+    colors, enums, A4 = rl("lib.colors"), rl("lib.enums"), rl("lib.pagesizes").A4
+    cm = rl("lib.units").cm
+    getSampleStyleSheet = rl("lib.styles").getSampleStyleSheet
+    platypus = rl("platypus")
     Image, Paragraph, Spacer = platypus.Image, platypus.Paragraph, platypus.Spacer
     SimpleDocTemplate, Table, TableStyle = (
         platypus.SimpleDocTemplate,
         platypus.Table,
         platypus.TableStyle,
     )
+
+    regular, bold = _font()
     styles = getSampleStyleSheet()
+    for name in ("Title", "Heading2"):
+        styles[name].fontName = bold
+        styles[name].keepWithNext = 1
+    styles["Normal"].fontName = regular
+    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10, fontName=regular)
+    title_text = _title(report)
+
+    def para(text: str, style: Any) -> Any:
+        shown, rtl = visual(text)
+        if rtl:  # right-to-left text is laid out from the right margin
+            style = style.clone(style.name + "-rtl", alignment=enums.TA_RIGHT)
+        return Paragraph(escape(shown), style)
+
+    def decorate(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(bold, 8)
+        canvas.setFillColor(colors.darkred)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 1.2 * cm, HANDLING)
+        canvas.setFont(regular, 8)
+        canvas.setFillColor(colors.black)
+        footer, _rtl = visual(f"{_short(title_text, 90)} · page {doc.page}")
+        canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, footer)
+        canvas.restoreState()
+
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, title=_title(report), author="Takedown")
-    story: list[Any] = [Paragraph(escape(_title(report)), styles["Title"])]
-    story.append(Paragraph(escape(f"Generated {report['generated_at']}"), styles["Normal"]))
-    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
+    doc = SimpleDocTemplate(
+        out, pagesize=A4, title=title_text, author="Takedown", topMargin=2.2 * cm
+    )
+    story: list[Any] = [para(title_text, styles["Title"])]
+    story.append(
+        para(f"Generated {report['generated_at'][:16].replace('T', ' ')} UTC", styles["Normal"])
+    )
     for title, rows in sections(report):
-        story.append(Paragraph(escape(title), styles["Heading2"]))
-        data = [[Paragraph(escape(_short(c, 300)), cell) for c in row] for row in rows]
+        story.append(para(title, styles["Heading2"]))
+        data = [[para(_short(c, 300), cell) for c in row] for row in rows]
         width = (A4[0] - 4 * cm) / max(len(rows[0]), 1)
         table = Table(data, colWidths=[width] * len(rows[0]), repeatRows=1)
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
         story.append(table)
         story.append(Spacer(1, 0.3 * cm))
-    for title, png in charts(report):
-        story.append(Paragraph(escape(title), styles["Heading2"]))
+    for title, png in charts(report)[:1]:  # the volume chart; the rest are in the tables
+        story.append(para(title, styles["Heading2"]))
         image = Image(io.BytesIO(png))
         scale = min(1.0, (A4[0] - 4 * cm) / image.drawWidth)
         image.drawWidth *= scale
         image.drawHeight *= scale
         story.append(image)
-    doc.build(story)
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()
 
 

@@ -90,10 +90,21 @@ def complaints(
     user: User,
     error: Annotated[str | None, Query(max_length=400)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
+    sighting: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
+    """Complaints; ``?sighting=<id>`` (the link on a material page's copy) fills the form
+    with that item, shown by its URL rather than a number to type."""
     viewer = viewer_of(user)
+    about: dict[str, Any] | None = None
     with _app(request).db.session() as session:
         rows = _complaints(session, viewer, open_only=open_only)
+        if sighting is not None:
+            found = session.execute(
+                select(Sighting.id, Sighting.url).where(
+                    Sighting.id == sighting, sighting_filter(session, viewer)
+                )
+            ).first()
+            about = {"id": found[0], "url": found[1]} if found else None
         operations = operations_of(session, viewer.agency_id) if viewer.agency_id else []
     return page(
         request,
@@ -104,6 +115,8 @@ def complaints(
         answer_days=ANSWER_WITHIN.days,
         may_complain=allowed(user.role, COMPLAIN),
         open_only=open_only,
+        about=about,
+        now=datetime.now(UTC),
         operations=sorted(operations),
         error=error,
         title="Complaints",

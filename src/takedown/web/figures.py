@@ -32,6 +32,47 @@ TOP_PLATFORMS = 12
 REFERRAL_FIGURES = "takedown.referrals.figures"
 
 
+#: How many of the worst removal shares the per-platform charts always keep (beside the
+#: largest platforms), so a platform that removes nothing never drops off the chart.
+WORST_KEPT = 4
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The dashboard's filters: seen from ``since`` (inclusive) until ``until`` (exclusive),
+    in one operation."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    operation: str | None = None
+
+    def where(self) -> list[Any]:
+        out: list[Any] = []
+        if self.since is not None:
+            out.append(Sighting.seen_at >= self.since)
+        if self.until is not None:
+            out.append(Sighting.seen_at < self.until)
+        if self.operation:
+            out.append(Sighting.operation == self.operation)
+        return out
+
+
+NO_SCOPE = Scope()
+
+
+def keep_worst(
+    rows: list[list[Any]], share_index: int, limit: int = TOP_PLATFORMS
+) -> list[list[Any]]:
+    """Rows (largest first) cut to ``limit``: the largest ``limit - WORST_KEPT`` and the
+    ``WORST_KEPT`` lowest shares in column ``share_index`` of the rest, in the input order."""
+    if len(rows) <= limit:
+        return rows
+    head = rows[: limit - WORST_KEPT]
+    rest = sorted(rows[limit - WORST_KEPT :], key=lambda r: float(r[share_index]))
+    worst = {id(r) for r in rest[:WORST_KEPT]}
+    return head + [r for r in rows if id(r) in worst]
+
+
 @dataclass
 class Figure:
     name: str
@@ -67,7 +108,7 @@ def _quantile(sorted_values: list[float], q: float) -> float:
 
 
 def _rows(
-    app: App, viewer: Viewer | None = None
+    app: App, viewer: Viewer | None = None, scope: Scope = NO_SCOPE
 ) -> list[tuple[str, str, datetime | None, datetime | None, int | None]]:
     from takedown.api.scope import sighting_filter
 
@@ -81,6 +122,7 @@ def _rows(
         )
         if viewer is not None:
             query = query.where(sighting_filter(session, viewer))
+        query = query.where(*scope.where())
         return [
             (p or "unknown", lang or "unknown", seen, removed, reup)
             for p, lang, seen, removed, reup in session.execute(query)
@@ -110,8 +152,8 @@ def _survival(durations: list[tuple[float, bool]]) -> list[tuple[float, float]]:
     return out
 
 
-def store_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
-    rows = _rows(app, viewer)
+def store_figures(app: App, viewer: Viewer | None = None, scope: Scope = NO_SCOPE) -> list[Figure]:
+    rows = _rows(app, viewer, scope)
     now = datetime.now(UTC)
     by_platform = Counter(r[0] for r in rows)
     top = [p for p, _n in by_platform.most_common(TOP_PLATFORMS)]
@@ -123,14 +165,15 @@ def store_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
     for platform, _lang, seen, removed, reup in rows:
         if reup is not None and seen is not None:
             reuploads[seen.date().isoformat()] += 1
-        if seen is None or platform not in top:
+        if seen is None:
             continue
         seen_count[platform] += 1
         if removed is not None:
             hours = max(0.0, (removed - seen).total_seconds() / 3600)
             removal[platform].append(hours)
-            durations[platform].append((hours, True))
-        else:
+            if platform in top:
+                durations[platform].append((hours, True))
+        elif platform in top:
             durations[platform].append((max(0.0, (now - seen).total_seconds() / 3600), False))
     figures = [
         Figure(
@@ -167,7 +210,7 @@ def store_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
         )
     )
     within_rows = []
-    for p in top:
+    for p, _n in seen_count.most_common():
         values = removal.get(p, [])
         total = seen_count[p]
         within_rows.append(
@@ -183,7 +226,8 @@ def store_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
             "Share removed within 1 h, 24 h, 7 d",
             "grouped",
             ["platform", "items", *[f"within_{label.replace(' ', '')}" for label, _h in WITHIN]],
-            within_rows,
+            keep_worst(within_rows, 4),
+            note="the largest platforms and always the lowest shares at 7 d",
         )
     )
     series = {p: _survival(durations[p]) for p in top[:8] if durations.get(p)}
@@ -218,9 +262,9 @@ def referral_figures(groups: list[Any]) -> list[Figure]:
     """
     box_rows: list[list[Any]] = []
     within_rows: list[list[Any]] = []
-    for g in groups[:TOP_PLATFORMS]:
+    for n, g in enumerate(groups):
         hours = sorted(float(t) / 3600 for t in g.times)
-        if hours:
+        if hours and n < TOP_PLATFORMS:
             box_rows.append(
                 [g.key, len(hours)]
                 + [round(_quantile(hours, q), 2) for q in (0.1, 0.25, 0.5, 0.75, 0.9)]
@@ -245,8 +289,8 @@ def referral_figures(groups: list[Any]) -> list[Figure]:
             "Share of referred items removed within 1 h, 24 h, 7 d of the referral",
             "grouped",
             ["platform", "referred", *[f"within_{lbl.replace(' ', '')}" for lbl, _h in WITHIN]],
-            within_rows,
-            note=note,
+            keep_worst(within_rows, 4),
+            note=note + "; the largest platforms and always the lowest shares at 7 d",
         ),
     ]
 
@@ -258,7 +302,7 @@ class _Group:
     times: list[float] = field(default_factory=list)
 
 
-def scoped_referral_groups(app: App, viewer: Viewer) -> list[_Group]:
+def scoped_referral_groups(app: App, viewer: Viewer, scope: Scope = NO_SCOPE) -> list[_Group]:
     """Per platform: the viewer's referred sightings and their seconds from first sending to
     removal (the same measure as ``takedown.referrals.figures.compute``, over what the viewer
     may see)."""
@@ -277,7 +321,7 @@ def scoped_referral_groups(app: App, viewer: Viewer) -> list[_Group]:
         rows = session.execute(
             select(Sighting.platform_key, Sighting.removed_at, first.c.sent_at)
             .join(first, first.c.sighting_id == Sighting.id)
-            .where(sighting_filter(session, viewer))
+            .where(sighting_filter(session, viewer), *scope.where())
         )
         for platform, removed_at, sent_at in rows:
             group = groups.setdefault(platform or "(none)", _Group(platform or "(none)"))
@@ -287,16 +331,16 @@ def scoped_referral_groups(app: App, viewer: Viewer) -> list[_Group]:
     return sorted(groups.values(), key=lambda g: (-g.referred, g.key))
 
 
-def all_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
+def all_figures(app: App, viewer: Viewer | None = None, scope: Scope = NO_SCOPE) -> list[Figure]:
     """The store's figures; where referrals exist, removal times are counted from the referral.
 
     Uses ``takedown.referrals.figures``: ``dashboard_figures(app)`` (ready-made figures) if it
     has it, else ``compute(app)`` (per-platform groups, see :func:`referral_figures`). With a
     ``viewer`` (every face passes one), only the sightings it may see are counted.
     """
-    figures = store_figures(app, viewer)
+    figures = store_figures(app, viewer, scope)
     if viewer is not None:
-        scoped = scoped_referral_groups(app, viewer)
+        scoped = scoped_referral_groups(app, viewer, scope)
         extra = {f.name: f for f in referral_figures(scoped)} if scoped else {}
         return [extra.pop(f.name, f) for f in figures] + list(extra.values())
     try:
@@ -315,8 +359,58 @@ def all_figures(app: App, viewer: Viewer | None = None) -> list[Figure]:
     return [extra.pop(f.name, f) for f in figures] + list(extra.values())
 
 
-def figure(app: App, name: str, viewer: Viewer | None = None) -> Figure | None:
-    for item in all_figures(app, viewer):
+def figure(
+    app: App, name: str, viewer: Viewer | None = None, scope: Scope = NO_SCOPE
+) -> Figure | None:
+    for item in all_figures(app, viewer, scope):
         if item.name == name:
             return item
     return None
+
+
+def platform_table(
+    app: App, viewer: Viewer | None = None, scope: Scope = NO_SCOPE
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Headline figures and one row per platform: items, removed, removed share, still live,
+    median hours from seen to removed; worst removal shares first, flagged ``worst``."""
+    rows = _rows(app, viewer, scope)
+    per: dict[str, dict[str, Any]] = {}
+    all_hours: list[float] = []
+    for platform, _lang, seen, removed, reup in rows:
+        row = per.setdefault(
+            platform,
+            {"platform": platform, "items": 0, "removed": 0, "reuploads": 0, "hours": []},
+        )
+        row["items"] += 1
+        row["reuploads"] += int(reup is not None)
+        if removed is not None:
+            row["removed"] += 1
+            if seen is not None:
+                hours = max(0.0, (removed - seen).total_seconds() / 3600)
+                row["hours"].append(hours)
+                all_hours.append(hours)
+    table = []
+    for row in per.values():
+        taken = sorted(row.pop("hours"))
+        row["live"] = row["items"] - row["removed"]
+        row["share"] = row["removed"] / row["items"] if row["items"] else 0.0
+        row["median_h"] = _quantile(taken, 0.5) if taken else None
+        table.append(row)
+    table.sort(key=lambda r: (r["share"], -r["items"], r["platform"]))
+    shares = sorted({r["share"] for r in table if r["items"] >= 1})
+    for row in table:
+        row["worst"] = row["share"] == 0.0 or (len(table) > 3 and row["share"] in shares[:1])
+    total = len(rows)
+    removed = sum(r["removed"] for r in table)
+    all_hours.sort()
+    headline = {
+        "items": total,
+        "removed": removed,
+        "share": removed / total if total else None,
+        "live": total - removed,
+        "median_h": _quantile(all_hours, 0.5) if all_hours else None,
+        "reuploads": sum(r["reuploads"] for r in table),
+        "platforms": len(table),
+        "none_removed": sum(1 for r in table if r["removed"] == 0),
+    }
+    return headline, table

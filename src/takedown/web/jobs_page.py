@@ -16,13 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from takedown.jobs.reprocess import backlog
 from takedown.jobs.status import STATES, queue_status
 from takedown.ops.agencies import allowed
-from takedown.web.views import User, _app, page, refused
+from takedown.web.views import User, _app, needs, page, refused
 
 router = APIRouter(include_in_schema=False)
 ACTION = "administer"
 
 
-@router.get("/jobs", response_class=HTMLResponse)
+@router.get("/jobs", response_class=HTMLResponse, **needs(ACTION, "see the job queue"))
 def jobs_page(request: Request, user: User) -> Response:
     if not allowed(user.role, ACTION):
         return HTMLResponse("your role cannot see the job queue", status_code=403)
@@ -40,7 +40,7 @@ def jobs_page(request: Request, user: User) -> Response:
     )
 
 
-@router.post("/jobs/retry")
+@router.post("/jobs/retry", **needs(ACTION, "retry jobs"))
 def jobs_retry(
     request: Request,
     user: User,

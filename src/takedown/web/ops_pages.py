@@ -44,6 +44,7 @@ from takedown.web.views import (
     MEDIA_CSP,
     User,
     _app,
+    error_page,
     needs,
     not_found,
     page,
@@ -126,9 +127,17 @@ def _tables(report: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/reports/operation/{name:path}", response_class=HTMLResponse, **needs("read"))
-def operation_report(request: Request, user: User, name: Name) -> HTMLResponse:
+@router.get("/reports/operation/{name:path}", response_model=None, **needs("read"))
+def operation_report(
+    request: Request,
+    user: User,
+    name: Name,
+    format: Annotated[str, Query(max_length=8, pattern="^(html|pdf)?$")] = "",
+) -> Response:
+    """The operation's report page; ``?format=pdf``: the same report as a PDF (every script
+    printed, the handling marking and page numbers on each page)."""
     from takedown.ops.agencies import OpsError
+    from takedown.ops.render import render_pdf
     from takedown.ops.reports import operation_report as build
 
     viewer = viewer_of(user)
@@ -139,6 +148,15 @@ def operation_report(request: Request, user: User, name: Name) -> HTMLResponse:
             report = build(session, name)
         except OpsError:
             return not_found(request, user, "No such operation.")
+    if format == "pdf":
+        return Response(
+            render_pdf(report),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": 'attachment; filename="operation-report.pdf"',
+                "Content-Security-Policy": MEDIA_CSP,
+            },
+        )
     return page(
         request,
         "report.html",
@@ -198,7 +216,25 @@ def transparency(
 # -- holds --------------------------------------------------------------------------------------
 @router.get("/holds", response_class=HTMLResponse, **needs("read"))
 def holds(
-    request: Request, user: User, error: Annotated[str | None, Query(max_length=400)] = None
+    request: Request,
+    user: User,
+    error: Annotated[str | None, Query(max_length=400)] = None,
+    kind: Annotated[str, Query(max_length=16)] = "",
+    value: Annotated[str, Query(max_length=4000)] = "",
+    alt: Annotated[list[str] | None, Query(max_length=8)] = None,
+) -> HTMLResponse:
+    """The holds page; ``kind``/``value`` pre-fill the form ("hold from here" on the queue),
+    ``alt`` offers other values of the same item (``sha256:…``, ``pdq:…``)."""
+    return _holds_page(request, user, error, {"kind": kind, "value": value}, alt or [])
+
+
+def _holds_page(
+    request: Request,
+    user: WebUser,
+    error: str | None,
+    form: dict[str, Any],
+    alternatives: list[str] | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     from takedown.ops.agencies import allowed
     from takedown.ops.holds import coordinated, list_holds, notifications
@@ -213,7 +249,7 @@ def holds(
             mine = list_holds(session, agency, all_states=True)
             hits = notifications(session, agency)
             wide = coordinated(session, agency)
-    return page(
+    response = page(
         request,
         "holds.html",
         user,
@@ -227,8 +263,12 @@ def holds(
         may_hold=agency is not None and allowed(user.role, "hold"),
         may_hold_wide=agency is not None and allowed(user.role, "hold_wide"),
         error=error,
+        form=form,
+        alternatives=[a for a in alternatives or [] if ":" in a][:8],
         title="Holds",
     )
+    response.status_code = status
+    return response
 
 
 def _pdq_hold(kind: str, value: str) -> bool:
@@ -262,7 +302,7 @@ def add_hold(
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer_of(user))
         if agency is None:
-            return HTMLResponse("your account belongs to no agency", status_code=403)
+            return error_page(request, 403, "Your account belongs to no agency.", user)
         try:
             with acting_as(_actor(user)):
                 add(
@@ -279,7 +319,14 @@ def add_hold(
                 )
         except OpsError as exc:
             session.rollback()
-            return _back_to_holds(str(exc))
+            typed = {
+                "kind": kind,
+                "value": value,
+                "reason": reason,
+                "days": days,
+                "max_distance": max_distance,
+            }
+            return _holds_page(request, user, str(exc)[:400], typed, status=400)
     return _back_to_holds()
 
 
@@ -299,13 +346,13 @@ def lift_hold(
     with _app(request).db.session() as session:
         agency = agency_name(session, viewer_of(user))
         if agency is None:
-            return HTMLResponse("no such hold", status_code=404)
+            return error_page(request, 404, "No such hold.", user)
         try:
             with acting_as(_actor(user)):
                 lift(session, hold_id, agency=agency, actor=_actor(user))
         except OpsError:
             session.rollback()
-            return HTMLResponse("no such hold", status_code=404)
+            return error_page(request, 404, "No such hold.", user)
     return _back_to_holds()
 
 

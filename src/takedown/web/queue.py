@@ -57,6 +57,8 @@ class Evidence:
     #: Why a robust match holds, in one line (keypoints: inliers, transform, colour layout;
     #: video: containment shares or the keyframe found), from ``match.evidence``.
     detail: str | None = None
+    #: What the earlier copy is ("image", "video", "text"...), so it is shown as what it is.
+    other_kind: str | None = None
     #: A text match's relation (exact/edited copy, spun rewrite, translation, same event...).
     relation: str | None = None
 
@@ -69,6 +71,8 @@ class QueueItem:
     parts: dict[str, float]
     evidence: list[Evidence]
     flagged_by: list[str]
+    #: Values a hold could be placed on from this item ("sha256:…", "pdq:…").
+    hold_values: list[str] = field(default_factory=list)
 
 
 def severity(labels: dict[str, Any]) -> float:
@@ -167,6 +171,16 @@ def evidence_for(
                     )
                 )
             )
+        kinds = {
+            cid: kind
+            for cid, kind in session.execute(
+                select(Content.id, Content.kind).where(
+                    Content.id.in_(
+                        select(Match.other_content_id).where(Match.content_id.in_(content_ids))
+                    )
+                )
+            )
+        }
         rows = session.execute(
             select(Match, BankEntry, Bank)
             .outerjoin(BankEntry, BankEntry.id == Match.bank_entry_id)
@@ -216,6 +230,7 @@ def evidence_for(
                 match.signal_type,
                 other_content_id=match.other_content_id,
                 detail=evidence_detail(match.evidence),
+                other_kind=kinds.get(match.other_content_id or 0),
                 relation=relation,
             )
         out.setdefault(match.content_id, []).append(item)

@@ -18,7 +18,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select
@@ -42,7 +47,7 @@ from takedown.api.scope import (
     sighting_filter,
 )
 from takedown.app import App
-from takedown.referrals.board import OPEN, UNSENT, listing
+from takedown.referrals.board import listing
 from takedown.referrals.machine import KINDS
 from takedown.referrals.models import ReferralItem
 from takedown.referrals.outbox import ChannelError, send_due
@@ -50,8 +55,17 @@ from takedown.referrals.outbox import queue as queue_referrals
 from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
-from takedown.web import svg, throttle
-from takedown.web.queue import CLOSING, DECISIONS, how_matched, review_queue
+from takedown.web import humane, referral_table, svg, throttle
+from takedown.web.queue import CLOSING, DECISIONS, how_matched
+from takedown.web.queue_list import (
+    PER_PAGE,
+    REOPEN,
+    SORTS,
+    TABS,
+    QueueQuery,
+    latest_decisions,
+    queue_page,
+)
 from takedown.web.text import has_controls, inert
 
 HERE = Path(__file__).parent
@@ -66,6 +80,8 @@ templates = Jinja2Templates(
 templates.env.filters["inert"] = inert
 templates.env.filters["has_controls"] = has_controls
 templates.env.globals["DECISIONS"] = DECISIONS
+templates.env.globals.update(TABS=TABS, SORTS=SORTS, PER_PAGE=PER_PAGE)
+humane.install(templates.env)
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -132,10 +148,40 @@ def viewer_of(user: WebUser) -> Viewer:
     return Viewer(user.agency_id, None, user.username)
 
 
-def not_found(request: Request, user: WebUser, what: str = "No such page.") -> HTMLResponse:
-    response = page(request, "error.html", user, message=what, title="Not found")
-    response.status_code = 404
+ERROR_TITLES = {
+    400: "Not understood",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Cannot do that now",
+    413: "Too large",
+}
+
+
+def error_page(
+    request: Request, status: int, message: str, user: WebUser | None = None
+) -> HTMLResponse:
+    """An error in the workspace's own layout (the API keeps answering JSON)."""
+    if user is None:
+        try:
+            user = web_user(request)
+        except LoginRequired:
+            user = None
+    response = page(
+        request,
+        "error.html",
+        user,
+        message=message,
+        status=status,
+        title=ERROR_TITLES.get(status, "Something went wrong"),
+    )
+    response.status_code = status
     return response
+
+
+def not_found(request: Request, user: WebUser, what: str = "No such page.") -> HTMLResponse:
+    return error_page(request, 404, what, user)
 
 
 def check_csrf(user: WebUser, token: str) -> None:
@@ -150,7 +196,15 @@ def refused(user: WebUser, csrf: str, action: str, what: str) -> Response | None
     check_csrf(user, csrf)
     if allowed(user.role, action):
         return None
-    return HTMLResponse(f"your role cannot {what}", status_code=403)
+    return HTMLResponse(_error_html(403, f"Your role cannot {what}."), status_code=403)
+
+
+def _error_html(status: int, message: str) -> str:
+    """The error page's markup without a request (for answers built before one is at hand)."""
+    body: str = templates.env.get_template("error.html").render(
+        user=None, csrf="", status=status, message=message, title=ERROR_TITLES.get(status, "Error")
+    )
+    return body
 
 
 def page(request: Request, name: str, user: WebUser | None, **context: Any) -> HTMLResponse:
@@ -247,11 +301,49 @@ def _text_of(app: App, content: Content | None) -> str | None:
 
 
 @router.get("/queue", response_class=HTMLResponse, **needs("read"))
-def queue(request: Request, user: User) -> HTMLResponse:
+def queue(
+    request: Request,
+    user: User,
+    tab: Annotated[str, Query(max_length=16)] = "open",
+    operation: Annotated[str, Query(max_length=200)] = "",
+    platform: Annotated[str, Query(max_length=255)] = "",
+    language: Annotated[str, Query(max_length=16)] = "",
+    mine: Annotated[str, Query(max_length=4)] = "",
+    q: Annotated[str, Query(max_length=500)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "priority",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10**7)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> HTMLResponse:
     app = _app(request)
-    items = review_queue(app, viewer=viewer_of(user))
-    texts = {i.sighting.id: _text_of(app, i.content) for i in items}
-    return page(request, "queue.html", user, items=items, texts=texts, title="Review queue")
+    query = QueueQuery(
+        tab, operation, platform, language, mine == "1", q, sort, page_number, per_page
+    )
+    found = queue_page(app, viewer_of(user), query, user.user_id)
+    texts = {i.sighting.id: _text_of(app, i.content) for i in found.items}
+    return page(
+        request,
+        "queue.html",
+        user,
+        found=found,
+        items=found.items,
+        texts=texts,
+        back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        title=f"Review queue ({found.counts['open']} open)",
+    )
+
+
+def _queue_back(back: str) -> str:
+    """Where a decision returns to: the same queue page (a local /queue URL only)."""
+    return back if back.startswith("/queue") and "//" not in back and "\\" not in back else "/queue"
+
+
+def _answer(request: Request, status: int, message: str, back: str = "") -> Response:
+    """A decision's answer: JSON for the page's script, else text (errors) or a redirect."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"ok": status < 400, "message": message}, status_code=status)
+    if status >= 400:
+        return error_page(request, status, message)
+    return RedirectResponse(_queue_back(back), status_code=303)
 
 
 @router.post(
@@ -264,15 +356,16 @@ def decide(
     decision: Annotated[str, Form(max_length=32)],
     csrf: Annotated[str, Form(max_length=200)],
     note: Annotated[str, Form(max_length=10_000)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     if (refusal := refused(user, csrf, "review", "decide review items")) is not None:
         return refusal
-    if decision not in DECISIONS:
-        return HTMLResponse("unknown decision", status_code=400)
+    if decision not in DECISIONS and decision != REOPEN:
+        return _answer(request, 400, "unknown decision")
     app = _app(request)
     with app.db.session() as session:
         if not can_see_sighting(session, viewer_of(user), sighting_id):
-            return HTMLResponse("no such sighting", status_code=404)
+            return _answer(request, 404, "no such sighting")
         asked = set(
             session.scalars(
                 select(ApiReviewDecision.user_id).where(
@@ -282,9 +375,13 @@ def decide(
             )
         )
         if decision in CLOSING and user.user_id in asked:
-            return HTMLResponse(
-                "you asked for a second reviewer: another reviewer must decide", status_code=409
+            return _answer(
+                request, 409, "you asked for a second reviewer: another reviewer must decide"
             )
+        if decision == REOPEN and session.scalar(
+            select(ReferralItem.id).where(ReferralItem.sighting_id == sighting_id).limit(1)
+        ):
+            return _answer(request, 409, "already in a referral: it cannot be undone here")
         session.add(
             ApiReviewDecision(
                 sighting_id=sighting_id,
@@ -293,7 +390,7 @@ def decide(
                 note=note.strip() or None,
             )
         )
-    return RedirectResponse("/queue", status_code=303)
+    return _answer(request, 200, DECISIONS.get(decision, "Back in the queue"), back)
 
 
 # -- material page --------------------------------------------------------------------------
@@ -318,8 +415,7 @@ def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
             .where(ApiReviewDecision.sighting_id.in_([s.id for s, _c in rows]))
             .order_by(ApiReviewDecision.id)
         ):
-            if decision in CLOSING or sid not in decisions:
-                decisions[sid] = decision
+            decisions[sid] = decision  # the latest decision stands (an undo reopens)
         names = {k: n for k, n in session.execute(select(Platform.key, Platform.name))}
         banks = session.execute(
             select(Bank.name, BankEntry.labels)
@@ -407,6 +503,7 @@ def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[s
     from takedown.ops.holds import check
 
     out: dict[str, list[dict[str, Any]]] = {}
+    latest = latest_decisions()
     with app.db.session() as session:
         referred = select(ReferralItem.sighting_id)
         for decision, s, who in session.execute(
@@ -415,6 +512,7 @@ def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[s
             .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
             .where(
                 ApiReviewDecision.decision == "refer",
+                ApiReviewDecision.id.in_(select(latest.c.id)),  # not undone since
                 Sighting.id.not_in(referred),
                 sighting_filter(session, viewer),
             )
@@ -439,43 +537,46 @@ def _referrals_of(app: App, viewer: Viewer) -> list[dict[str, Any]]:
     return listing(app, limit=100_000, viewer=viewer)
 
 
-def _board_of(rows: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Per addressee: pending, overdue (removal orders past their deadline), answered."""
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        row = out.setdefault(
-            r["addressee"],
-            {"addressee": r["addressee_name"], "pending": 0, "overdue": 0, "answered": 0},
-        )
-        if r["state"] in UNSENT or r["state"] in OPEN:
-            row["pending"] += 1
-        else:
-            row["answered"] += 1
-        deadline = r["deadline"]
-        if deadline is not None and deadline < now and r["state"] in ("sent", "received"):
-            row["overdue"] += 1
-    return [out[k] for k in sorted(out)]
-
-
 @router.get("/referrals", response_class=HTMLResponse, **needs("read"))
 def referrals_board(
     request: Request,
     user: User,
     sent: Annotated[int | None, Query(ge=0, le=10**6)] = None,
     held: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+    addressee: Annotated[str, Query(max_length=255)] = "",
+    state: Annotated[str, Query(max_length=32)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
 ) -> HTMLResponse:
-    """Per addressee: pending, overdue (removal orders past their hour), answered; every
-    referral with its state; and what reviewers decided to refer, ready to send."""
+    """Per addressee: pending, overdue (removal orders past their hour), answered, removed
+    share and median time to removal; the referrals a page at a time (filtered by addressee
+    or state); and what reviewers decided to refer, ready to send per addressee."""
     app = _app(request)
     viewer = viewer_of(user)
     now = datetime.now(UTC)
     referrals = _referrals_of(app, viewer)
+    shown = [
+        r
+        for r in referrals
+        if (not addressee or r["addressee"] == addressee) and (not state or r["state"] == state)
+    ]
+    pages = max(1, -(-len(shown) // referral_table.PER_PAGE))
+    number = min(page_number, pages)
+    start = (number - 1) * referral_table.PER_PAGE
     return page(
         request,
         "referrals.html",
         user,
-        board=_board_of(referrals, now),
-        referrals=referrals[:300],
+        board=referral_table.addressee_rows(referrals, referral_table.removals(app, viewer), now),
+        referrals=shown[start : start + referral_table.PER_PAGE],
+        listed={
+            "total": len(shown),
+            "first": start + 1,
+            "page": number,
+            "pages": pages,
+            "addressee": addressee,
+            "state": state,
+            "states": sorted({r["state"] for r in referrals}),
+        },
         to_refer=_decided_unreferred(app, viewer),
         now=now,
         sent=sent,
@@ -491,13 +592,20 @@ def send_decided(
     csrf: Annotated[str, Form(max_length=200)],
     order: Annotated[str, Form(max_length=8)] = "",
     basis: Annotated[str, Form(max_length=1000)] = "",
+    platform: Annotated[str, Form(max_length=255)] = "",
 ) -> Response:
-    """Draft referrals (or removal orders) for the items decided "refer" and send them."""
+    """Draft referrals (or removal orders) for the items decided "refer" and send them: for
+    one platform's items when ``platform`` is given, else for all."""
     if (refusal := refused(user, csrf, "refer", "send referrals")) is not None:
         return refusal
     app = _app(request)
     viewer = viewer_of(user)
-    ids = [r["sighting"].id for _p, rows in _decided_unreferred(app, viewer) for r in rows]
+    ids = [
+        r["sighting"].id
+        for key, rows in _decided_unreferred(app, viewer)
+        if not platform or key == platform
+        for r in rows
+    ]
     kind = KINDS[1] if order == "yes" else KINDS[0]
     routed = draft(
         app,
@@ -513,7 +621,7 @@ def send_decided(
         try:
             queue_referrals(app, references)
         except ChannelError as exc:
-            return PlainTextResponse(f"cannot send: {inert(str(exc), 500)}", status_code=409)
+            return error_page(request, 409, f"Cannot send: {inert(str(exc), 500)}", user)
         sent = len(send_due(app).sent)
     held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)

@@ -1,7 +1,7 @@
 """harden: failed workspace logins (throttling across processes) and the process of an import
 
 Revision ID: 0080
-Revises: 0065
+Revises: 0070
 Create Date: 2026-12-07 18:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import takedown.store.models
 
 revision = "0080"
-down_revision = "0065"
+down_revision = "0070"
 branch_labels = None
 depends_on = None
 

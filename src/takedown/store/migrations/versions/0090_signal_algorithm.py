@@ -4,7 +4,7 @@ Rows stored before it (NULL) came from the earlier PDQ and video hashers; ``take
 rehash`` re-computes them from the stored evidence (issue #19).
 
 Revision ID: 0090
-Revises: 0065
+Revises: 0080
 Create Date: 2026-12-07 18:30:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0090"
-down_revision = "0065"
+down_revision = "0080"
 branch_labels = None
 depends_on = None
 

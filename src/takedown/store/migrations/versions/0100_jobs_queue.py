@@ -1,7 +1,7 @@
 """jobs: content.matched_at, job errors, shared per-host leases and pace
 
 Revision ID: 0100
-Revises: 0065
+Revises: 0090
 Create Date: 2026-12-07 18:00:00.000000
 
 Content already hashed before this revision is taken as matched (it went through the
@@ -16,7 +16,7 @@ from alembic import op
 from takedown.store.models import UTCDateTime
 
 revision = "0100"
-down_revision = "0065"
+down_revision = "0090"
 branch_labels = None
 depends_on = None
 
