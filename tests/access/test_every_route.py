@@ -67,7 +67,10 @@ def fill(path: str, other: Own) -> str:
                 return quote(other.operation, safe="")
             if path.startswith("/dashboard/"):
                 return "items_by_platform"
+        if name == "content_id" and path.startswith("/api/hma/"):
+            return str(other.entry_id)  # HMA's bank content id is a bank entry
         known: dict[str, Callable[[], Any]] = {
+            "bank_name": lambda: other.bank,
             "sighting_id": lambda: other.sightings[0],
             "content_id": lambda: other.content_id,
             "cluster_id": lambda: other.cluster_id,
@@ -91,6 +94,7 @@ def fill(path: str, other: Own) -> str:
 
 #: what a parameter names that belongs to an agency (a path naming one must not succeed)
 OBJECTS = {
+    "bank_name",
     "sighting_id",
     "content_id",
     "cluster_id",
@@ -124,6 +128,8 @@ def body_for(method: str, path: str, other: Own) -> dict[str, Any]:
         "/api/v1/sightings": {"json": {"url": "https://x.com/q/status/1"}},
         "/api/v1/lookup": {"json": {"signal_type": "sha256", "values": ["ab" * 32]}},
         "/api/v1/banks": {"json": {"name": "q-bank"}},
+        "/api/hma/c/banks": {"json": {"name": "Q_BANK"}},
+        "/api/hma/c/bank/{bank_name}/signal": {"json": {"md5": "cd" * 16}},
         "/api/v1/banks/{name}/entries": {
             "json": {"entries": [{"signal_type": "sha256", "value": "cd" * 32}]}
         },

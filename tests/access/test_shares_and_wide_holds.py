@@ -82,13 +82,13 @@ def test_wide_holds_need_a_coordinator_an_operation_and_stay_in_bounds(
         csrf = csrf_of(analyst.get("/holds").text)
         form = {"kind": "domain", "value": "t.me", "reason": "r", "operation": "Joint-Day"}
         answer = analyst.post("/holds", data={**form, "csrf": csrf}, follow_redirects=False)
-        assert "coordinator" in answer.headers["location"]
+        assert answer.status_code == 400 and "coordinator" in answer.text
     with TestClient(create_app(app)) as coordinator:
         log_in(coordinator, user(A, "coordinator"), PASSWORD)
         csrf = csrf_of(coordinator.get("/holds").text)
         no_op = {"kind": "domain", "value": "t.me", "reason": "A-WIDE-WHY", "csrf": csrf}
         answer = coordinator.post("/holds", data=no_op, follow_redirects=False)
-        assert "operation" in answer.headers["location"]
+        assert answer.status_code == 400 and "operation" in answer.text
         too_wide = {**no_op, "kind": "signal", "value": "pdq:" + "0" * 64, "max_distance": "128"}
         answer = coordinator.post("/holds", data={**too_wide, "operation": "Joint-Day"})
         assert "0..63" in answer.text

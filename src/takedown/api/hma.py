@@ -237,13 +237,15 @@ def bank_update(
 
 @router.delete("/c/bank/{bank_name}", **scoped("banks:write"))
 def bank_delete(request: Request, who: Caller, bank_name: str) -> dict[str, str]:
-    """HMA deletes the bank; Takedown keeps it for its history, disabled and emptied."""
+    """HMA deletes the bank; Takedown keeps it for its history, disabled and emptied. A bank
+    the caller cannot read (none, or another agency's private one) is 404, where HMA answers
+    "Done" for a bank that does not exist."""
     app, viewer = get_app(request), Viewer.of(who)
-    if svc.find_bank(app, bank_name, viewer) is not None:
-        try:
-            bank_ops.retire_bank(app, bank_name, submitter(who), viewer=viewer)
-        except BankRefused as exc:
-            raise ApiError(403, "forbidden", str(exc)) from exc
+    svc.bank_or_404(app, bank_name, viewer)
+    try:
+        bank_ops.retire_bank(app, bank_name, submitter(who), viewer=viewer)
+    except BankRefused as exc:
+        raise ApiError(403, "forbidden", str(exc)) from exc
     return {"message": "Done"}
 
 

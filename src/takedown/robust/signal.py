@@ -17,6 +17,7 @@ index and verifies the few candidates (declared ``pairwise`` for the generic con
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import BinaryIO, ClassVar
 
@@ -36,10 +37,17 @@ SCORE_SCALE = 64
 QUERY_CHUNKS = 3
 MORE_VARIANTS = tuple(f"more{i}" for i in range(1, QUERY_CHUNKS))
 LAYOUT_VARIANT = "layout"
+#: Images over this many pixels are box-reduced by a whole factor before keypoints (memory).
+REDUCE_ABOVE_PIXELS = 8_000_000
 
 
 def signature_of_image(image: Image.Image, keep: int = KEEP * QUERY_CHUNKS) -> Signature:
     """Signature of a decoded image (``UnhashableContent`` when too small or featureless)."""
+    factor = math.ceil(math.sqrt(image.width * image.height / REDUCE_ABOVE_PIXELS))
+    if factor > 1:
+        # the working image is WORK_SIDE pixels long: a box reduction of a huge image first
+        # keeps memory bounded (no full-size RGB and grey copies of a 30 M-pixel picture)
+        image = image.reduce(factor)
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     sig, _box = extract(pixels(image), keep=keep, with_layout=True)

@@ -85,6 +85,15 @@ def open_image(
     Raises :class:`UnhashableContent` ("corrupt image: ..." or "image too large: ...").
     """
     image = open_checked(stream, max_pixels=max_pixels)
+    shrinks = reduced and image.format in ("JPEG", "MPO")
+    width, height = image.size
+    if not shrinks and width * height > PDQ_MAX_PIXELS:
+        # decoded at full size: the same memory budget as exact PDQ (docs/pdq.md); only a
+        # JPEG's reduced decode stays small whatever its declared size
+        raise UnhashableContent(
+            f"image too large: {width}x{height} = {width * height} pixels > {PDQ_MAX_PIXELS}"
+            " decoded at full size"
+        )
     draft = (None, (REDUCED_MIN_SIDE, REDUCED_MIN_SIDE)) if reduced else None
     return load_checked(image, draft)
 
