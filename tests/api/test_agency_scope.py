@@ -175,6 +175,14 @@ def api_cases(w: World) -> dict[tuple[str, str], Case]:
             content_hits,
             kwargs={"json": {"signal_type": "pdq", "values": [s.pdq]}},
         ),
+        ("POST", f"{v1}/lookup/batch"): Case(
+            f"{v1}/lookup/batch",
+            no_content_hits,
+            content_hits,
+            kwargs={"json": {"signal_type": "pdq", "hashes": [[s.pdq]]}},
+        ),
+        # whether this process's lookup index is loaded: no agency's data in it
+        ("GET", f"{v1}/lookup/ready"): Case(f"{v1}/lookup/ready", ok),
         ("POST", f"{v1}/lookup/file"): Case(
             f"{v1}/lookup/file", no_content_hits, content_hits, kwargs={"files": image}
         ),
@@ -242,7 +250,7 @@ def hma_api_cases(w: World) -> dict[tuple[str, str], Case]:
         ("PUT", f"{hma}/c/bank/{{bank_name}}"): Case(
             none, hidden, kwargs={"json": {"enabled": True}}
         ),
-        ("DELETE", f"{hma}/c/bank/{{bank_name}}"): Case(none, ok),
+        ("DELETE", f"{hma}/c/bank/{{bank_name}}"): Case(none, hidden),
         ("POST", f"{hma}/c/bank/{{bank_name}}/signal"): Case(
             f"{none}/signal", hidden, kwargs={"json": {"pdq": s.pdq}}
         ),
@@ -384,6 +392,9 @@ def page_cases(w: World) -> dict[tuple[str, str], Case]:
             status(403),
             kwargs={"data": {"user": "olga", "platforms": "x"}},
         ),
+        # the job queue is the administrators' page: an analyst is refused before anything
+        ("GET", "/jobs"): Case("/jobs", status(403)),
+        ("POST", "/jobs/retry"): Case("/jobs/retry", status(403)),
         ("GET", "/infra"): Case("/infra", ok, contains("Outlet-Zeta")),
         ("GET", "/infra/picture.svg"): Case(
             "/infra/picture.svg", hidden, contains("<svg"), kwargs={"params": {"outlet": OUTLET}}

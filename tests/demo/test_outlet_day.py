@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from stix2validator import ValidationOptions, validate_string  # type: ignore[import-untyped]
 
+from takedown.access.roles import ROLES
 from takedown.app import App
 from takedown.cli import main
 from takedown.config import Settings
@@ -140,14 +141,8 @@ def test_users_per_role_and_the_next_steps_work_on_the_data(
 ) -> None:
     data, out = run
     users = out["users"]
-    assert len(users) == 3 * 5 and all(u["password"] for u in users)
-    assert {u["role"] for u in users} == {
-        "administrator",
-        "analyst",
-        "reviewer",
-        "liaison",
-        "read-only",
-    }
+    assert len(users) == 3 * len(ROLES) and all(u["password"] for u in users)
+    assert {u["role"] for u in users} == set(ROLES)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     for step in out["next"]:

@@ -59,6 +59,7 @@ def worker(
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,  # the CLI set warnings-only before any import (takedown.cli)
     )
     app = ctx.find_root().obj.app
     if not app.settings.queued:
