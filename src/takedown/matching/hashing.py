@@ -128,11 +128,9 @@ def _joined(errors: Mapping[str, str]) -> str:
     return "; ".join(f"{k}: {v}" for k, v in sorted(errors.items()))
 
 
-def _store_signals(
-    app: App, content_id: int, values: Sequence[SignalValue], errors: Mapping[str, str]
-) -> int | None:
-    """Commit one item's signals; None when another run committed them first."""
-    signal_rows = [
+def signal_rows_of(content_id: int, values: Sequence[SignalValue]) -> list[dict[str, Any]]:
+    """The ``signal`` table rows of one item's computed values."""
+    return [
         {
             "content_id": content_id,
             "signal_type": v.signal_type,
@@ -144,6 +142,13 @@ def _store_signals(
         }
         for v in values
     ]
+
+
+def _store_signals(
+    app: App, content_id: int, values: Sequence[SignalValue], errors: Mapping[str, str]
+) -> int | None:
+    """Commit one item's signals; None when another run committed them first."""
+    signal_rows = signal_rows_of(content_id, values)
     with app.db.engine.begin() as conn:
         claimed = conn.execute(
             update(Content)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from takedown.app import App
 from takedown.jobs import task
-from takedown.matching.hashing import hash_stream
+from takedown.matching.hashing import hash_stream, signal_rows_of
 from takedown.plugins import signal_types
 from takedown.store.blobs import BlobError
 from takedown.store.models import Content, Signal
@@ -128,19 +128,7 @@ def _rehash_one(app: App, content_id: int, names: set[str], report: RehashReport
         report.failed[content_id] = "; ".join(f"{k}: {v}" for k, v in sorted(errors.items()))
     if not done:
         return False
-    rows = [
-        {
-            "content_id": content_id,
-            "signal_type": v.signal_type,
-            "variant": v.variant,
-            "value": v.value,
-            "quality": v.quality,
-            "low_quality": v.low_quality,
-            "algorithm": v.algorithm,
-        }
-        for v in values
-        if v.signal_type in done
-    ]
+    rows = signal_rows_of(content_id, [v for v in values if v.signal_type in done])
     with app.db.engine.begin() as conn:  # old rows out, new rows in: one transaction
         conn.execute(
             delete(Signal).where(Signal.content_id == content_id, Signal.signal_type.in_(done))
