@@ -72,6 +72,7 @@ def _imported(args: list[str]) -> tuple[int, set[str]]:
         ["operation", "list", "--json"],
         ["referrals", "list", "--json"],
         ["key", "list", "--json"],
+        ["platforms", "list", "--json"],
     ],
 )
 def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
