@@ -11,8 +11,9 @@ interpreter. With ``--data DIR`` (a folder the demo ran in) the light commands r
 store instead, and ``export stix`` and ``export misp`` of the demo's two operations and of
 everything are timed too.
 
-Where the time goes: ``.venv/bin/python -X importtime -m takedown.cli --data DIR operation list
---json 2> imports.txt`` (or ``-c "from takedown.cli import main; main([...])"``).
+Where the time goes: ``.venv/bin/python -X importtime -c "import sys; from takedown.cli import
+main; main(sys.argv[1:])" --data DIR operation list --json 2> imports.txt`` (cumulative
+microseconds per module, nested by who imported it).
 
 Byte-code caching is left on for the child processes (a warm-up run writes the ``.pyc``
 files), as on a user's machine; PYTHONDONTWRITEBYTECODE=1 would time the compiler instead.
