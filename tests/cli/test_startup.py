@@ -62,11 +62,19 @@ def _imported(args: list[str]) -> tuple[int, set[str]]:
         ["infra", "--help"],
         ["export", "--help"],
         ["demo", "--help"],
+        ["bank", "--help"],
+        ["sightings", "--help"],
+        ["text", "--help"],
+        ["text", "compare", "--help"],
+        ["match", "--help"],
+        ["hash", "--help"],
+        ["bank", "feedback", "--help"],
         ["agency", "list", "--json"],
         ["user", "list", "--json"],
         ["operation", "list", "--json"],
         ["referrals", "list", "--json"],
         ["key", "list", "--json"],
+        ["platforms", "list", "--json"],
     ],
 )
 def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
@@ -76,6 +84,38 @@ def test_light_commands_import_no_heavy_library(args: list[str], tmp_path: Path)
     assert loaded == [], f"takedown {' '.join(args)} imported {loaded}"
     if args[-1] == "--help" and args[0] != "demo":  # help needs no database nor settings
         assert not {"sqlalchemy", "pydantic"} & modules, args
+
+
+#: Light commands on a store that exists already (created and migrated before the probe).
+LIGHT_ON_A_STORE = [
+    ["operation", "list", "--json"],
+    ["referrals", "list", "--json"],
+    ["bank", "list", "--json"],
+    ["sightings", "--json"],
+    ["jobs", "--json"],
+    ["agency", "list", "--json"],
+    ["db", "status", "--json"],
+]
+
+
+@pytest.fixture(scope="module")
+def existing_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("store") / "data"
+    code, modules = _imported(["--data", str(data), "agency", "list", "--json"])
+    assert code == 0 and "alembic" in modules  # a new store is created by migrating it
+    return data
+
+
+@pytest.mark.parametrize("args", LIGHT_ON_A_STORE, ids=" ".join)
+def test_opening_an_existing_store_imports_no_alembic_nor_heavy_library(
+    args: list[str], existing_store: Path
+) -> None:
+    """Opening a current store compares its revisions with a head kept in code: no Alembic
+    (see tests/store/test_schema_head.py), no numba/OpenCV/SciPy/PyAV, no rich for --json."""
+    code, modules = _imported(["--data", str(existing_store), *args])
+    assert code == 0
+    loaded = sorted(m for m in (*HEAVY, "alembic", "rich") if m in modules)
+    assert loaded == [], f"takedown {' '.join(args)} imported {loaded}"
 
 
 def test_no_info_logs_on_stderr_unless_verbose(tmp_path: Path) -> None:

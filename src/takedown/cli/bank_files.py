@@ -17,15 +17,15 @@ import click
 
 from takedown.cli.matching import print_import
 from takedown.cli.output import console, fail, json_option, print_json
-from takedown.matching import banks as bank_ops
 from takedown.matching.format_pytx import pytx_skipped, write_te_cache
 from takedown.matching.formats import WRITER_NAMES, BadRow, BankRow, writers
-from takedown.matching.lookup import hash_file
 
 
 def rows_of_file(path: Path, labels: dict[str, str]) -> list[BankRow | BadRow]:
     """The bank rows of one file: each signal type's primary value (and the keypoints'
     layout, which verifying a keypoint match needs), or why not."""
+    from takedown.matching.lookup import hash_file  # hashing: numba, OpenCV, PyAV
+
     try:
         _kind, values, errors = hash_file(path)
     except OSError as exc:
@@ -59,6 +59,8 @@ def bank_add(
     as_json: bool,
 ) -> None:
     """Hash FILES and add their signals (each type's primary value) to bank NAME."""
+    from takedown.matching import banks as bank_ops
+
     label_map = dict(item.partition("=")[::2] for item in labels)
     rows = [row for path in files for row in rows_of_file(path, label_map)]
     try:
@@ -89,6 +91,8 @@ def bank_export(
     obj: Any, name: str, fmt: str, out: Path | None, variant: str, as_json: bool
 ) -> None:
     """Export active entries with labels and feedback (pytx, HMA, GIFCT, CSV, plain)."""
+    from takedown.matching import banks as bank_ops
+
     try:
         rows = bank_ops.export_rows(obj.app, name)
     except bank_ops.BankError as exc:

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from takedown.cli.output import console, fail, json_option, print_json, table
-from takedown.matching import banks as bank_ops
-from takedown.matching.formats import FORMATS, BankFormatError, parse
-from takedown.matching.lookup import (
-    LookupFailed,
-    LookupResult,
-    evidence_text,
-    hash_file,
-    lookup,
-    lookup_file,
-    recent_sightings,
-    sighting_status,
-)
-from takedown.plugins import signal_types
+from takedown.matching.formats import FORMATS, VERDICTS, BankFormatError, parse
+
+# The banks and lookup modules bring SQLAlchemy, the models and the settings, and hashing
+# brings numba, OpenCV and PyAV: each command imports what it uses, so ``--help`` is fast.
+if TYPE_CHECKING:
+    from takedown.matching import banks as bank_ops
+    from takedown.matching.lookup import LookupResult
 
 
 @click.command("hash")
@@ -31,6 +25,9 @@ from takedown.plugins import signal_types
 @json_option
 def hash_cmd(files: tuple[Path, ...], only: str | None, as_json: bool) -> None:
     """Signals of files (nothing is stored)."""
+    from takedown.matching.lookup import hash_file
+    from takedown.plugins import signal_types
+
     if only and only not in signal_types():
         raise fail(f"unknown signal type {only!r}; known: {', '.join(sorted(signal_types()))}")
     out: list[dict[str, Any]] = []
@@ -104,6 +101,8 @@ def _print_result(result: LookupResult) -> None:
 def _print_evidence(evidence: dict[str, Any] | None) -> None:
     """A robust match's evidence (issue #8): keypoint inliers and the estimated transform,
     or a video's containment shares."""
+    from takedown.matching.lookup import evidence_text
+
     if evidence:
         console.print(f"      evidence: {evidence_text(evidence)}", markup=False)
 
@@ -126,6 +125,8 @@ def match_cmd(
     as_json: bool,
 ) -> None:
     """Known material and earlier copies of files, of one signal value or of a text."""
+    from takedown.matching.lookup import LookupFailed, lookup, lookup_file
+
     if sum((bool(files), value is not None, text is not None)) != 1:
         raise fail("give FILE..., --signal NAME --value HASH, or --text TEXT")
     out: list[dict[str, Any]] = []
@@ -232,6 +233,8 @@ def bank_create(
     as_json: bool,
 ) -> None:
     """Create a bank."""
+    from takedown.matching import banks as bank_ops
+
     label_map = dict(item.partition("=")[::2] for item in labels)
     try:
         created = bank_ops.create_bank(
@@ -263,6 +266,8 @@ def bank_create(
 @click.pass_obj
 def bank_list(obj: Any, as_json: bool) -> None:
     """Banks with their entry counts."""
+    from takedown.matching import banks as bank_ops
+
     infos = bank_ops.list_banks(obj.app)
     data = [
         {
@@ -317,6 +322,8 @@ def bank_import(
     """Import entries: pytx local_file lists (te/pytx), pytx `dataset -P` output (pytx-print),
     pytx/HMA 1.0 .te cache files (te-cache), CSV (Takedown's, pytx's dataset CSV, GIFCT-style,
     ThreatExchange typed records) or a plain hex list. One transaction: all or nothing."""
+    from takedown.matching import banks as bank_ops
+
     try:
         report = bank_ops.add_entries(obj.app, name, parse(file, fmt, signal), actor)
     except (bank_ops.BankError, BankFormatError) as exc:
@@ -342,7 +349,7 @@ def print_import(report: bank_ops.BankImportReport, as_json: bool) -> None:
 
 @bank.command("feedback")
 @click.argument("entry_id", type=int)
-@click.argument("verdict", type=click.Choice(list(bank_ops.VERDICTS)))
+@click.argument("verdict", type=click.Choice(list(VERDICTS)))
 @click.option("--note")
 @click.option("--actor")
 @json_option
@@ -351,6 +358,8 @@ def bank_feedback(
     obj: Any, entry_id: int, verdict: str, note: str | None, actor: str | None, as_json: bool
 ) -> None:
     """Record agree / disagree / false_positive on an entry (exported back to its source)."""
+    from takedown.matching import banks as bank_ops
+
     try:
         fb = bank_ops.add_feedback(obj.app, entry_id, verdict, actor, note)
     except bank_ops.BankError as exc:
@@ -368,6 +377,8 @@ def bank_feedback(
 @click.pass_obj
 def bank_remove(obj: Any, entry_id: int, actor: str | None, as_json: bool) -> None:
     """Remove an entry (kept in the bank's history)."""
+    from takedown.matching import banks as bank_ops
+
     try:
         bank_ops.remove_entry(obj.app, entry_id, actor)
     except bank_ops.BankError as exc:
@@ -386,6 +397,8 @@ def bank_remove(obj: Any, entry_id: int, actor: str | None, as_json: bool) -> No
 @click.pass_obj
 def bank_release(obj: Any, entry_id: int, reason: str, actor: str | None, as_json: bool) -> None:
     """Release an entry that flood control quarantined."""
+    from takedown.matching import banks as bank_ops
+
     try:
         bank_ops.set_entry_status(obj.app, entry_id, "active", actor, reason)
     except bank_ops.BankError as exc:
@@ -402,6 +415,8 @@ def bank_release(obj: Any, entry_id: int, reason: str, actor: str | None, as_jso
 @click.pass_obj
 def bank_history(obj: Any, name: str, as_json: bool) -> None:
     """The bank's version history."""
+    from takedown.matching import banks as bank_ops
+
     try:
         changes = bank_ops.history(obj.app, name)
     except bank_ops.BankError as exc:
@@ -437,6 +452,8 @@ def sightings_cmd(
     obj: Any, operation: str | None, platform_key: str | None, limit: int, as_json: bool
 ) -> None:
     """Recent sightings with their status: known (bank, label, distance), copy, held or new."""
+    from takedown.matching.lookup import recent_sightings, sighting_status
+
     rows = recent_sightings(obj.app, operation=operation, platform=platform_key, limit=limit)
     status = sighting_status(obj.app, [r["id"] for r in rows])
     for row in rows:
@@ -469,6 +486,8 @@ def sightings_cmd(
 
 
 def _describe(status: dict[str, Any]) -> str:
+    from takedown.matching.lookup import evidence_text
+
     # Robust matches (keypoints, video_keyframe) also name their type and stored evidence.
     why = (
         f" ({status['signal_type']}: {evidence_text(status['evidence'])})"

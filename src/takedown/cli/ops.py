@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from takedown.api.auth import ROLE_ALIASES, ROLES
+from takedown.access.roles import ROLE_ALIASES, ROLES
 from takedown.cli import holds as holds_cli
 from takedown.cli import reports as reports_cli
 from takedown.cli.ops_common import actor, emit, parse_time, transaction

@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from takedown.cli.output import console, fail, json_option, print_json
-from takedown.text import anchors, minhash, relation, spin
 from takedown.text.decode import DecodedText, NotText, decode_bytes
-from takedown.text.langid import identify
-from takedown.text.normalise import analyse
+
+# The text modules (normalise, anchors, minhash, relation, spin, langid) import numba and
+# NumPy: each command imports what it uses, so ``takedown text --help`` starts fast.
 
 
 def _load(source: str, is_file: bool) -> DecodedText:
@@ -52,6 +52,8 @@ def text_group() -> None:
 @json_option
 def normalise_cmd(texts: tuple[str, ...], files: tuple[str, ...], as_json: bool) -> None:
     """The matching form of texts, with whole-text and per-paragraph SHA-256."""
+    from takedown.text.normalise import analyse
+
     out: list[dict[str, Any]] = []
     for name, decoded in _inputs(texts, files):
         norm = analyse(decoded.text)
@@ -82,6 +84,8 @@ def normalise_cmd(texts: tuple[str, ...], files: tuple[str, ...], as_json: bool)
 @json_option
 def langid_cmd(texts: tuple[str, ...], files: tuple[str, ...], as_json: bool) -> None:
     """Language of texts (offline, py3langid); "und" when undetermined."""
+    from takedown.text.langid import identify
+
     out = []
     for name, decoded in _inputs(texts, files):
         found = identify(decoded.text)
@@ -111,6 +115,9 @@ def _embedding(text: str) -> Any:
 def compare_texts(a: str, b: str) -> dict[str, Any]:
     """How ``b`` relates to ``a``: the one decision every face shows (``text.relation``), with
     its evidence quoted (aligned sentences, shared anchors) and each layer's own score."""
+    from takedown.text import anchors, minhash, relation
+    from takedown.text.normalise import analyse
+
     pa = relation.profile_from_text(a, embedding=_embedding(a))
     pb = relation.profile_from_text(b, embedding=_embedding(b))
     decision = relation.decide(pa, pb)
@@ -183,6 +190,8 @@ def file_notes(path: Path) -> list[str]:
 
 def text_notes(text: str) -> list[str]:
     """What a lookup of ``text`` cannot judge (e.g. translations of an anchor-poor text)."""
+    from takedown.text import anchors, relation
+
     return relation.query_notes(
         relation.TextProfile(anchors=anchors.extract(text), embedding=_embedding(text))
     )
@@ -220,6 +229,7 @@ def aligned_evidence(app: Any, text: str, results: list[Any]) -> dict[str, list[
     from ``text`` and from the stored text (read from the evidence store; unreadable ones are
     skipped)."""
     from takedown.store.blobs import BlobError
+    from takedown.text import spin
     from takedown.text.decode import read_text
 
     out: dict[str, list[dict[str, Any]]] = {}

@@ -7,8 +7,6 @@ import warnings
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
-from PIL import Image
-
 from takedown.intake.records import IntakeError, Limits
 
 Kind = Literal["image", "video", "text", "document", "other"]
@@ -96,6 +94,8 @@ def check_image(stream: BinaryIO, limits: Limits) -> tuple[int, int]:
     ``limits.max_image_pixels`` and "corrupt image: ..." when the header cannot be read.
     Pillow's own global bomb warning/error never escapes.
     """
+    from PIL import Image  # loaded by the first image, not by every command that imports this
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # bomb and EXIF warnings: we judge ourselves

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 from takedown.access.banks import OPERATOR, BankRefused, check_change, check_sharing
 from takedown.access.visibility import Viewer
 from takedown.app import App
-from takedown.matching.formats import EXCHANGE_LABELS, LABEL_FIELDS, BadRow, BankRow
+from takedown.matching.formats import EXCHANGE_LABELS, LABEL_FIELDS, VERDICTS, BadRow, BankRow
 from takedown.plugins import signal_types
 from takedown.signals.base import InvalidSignal
 from takedown.store.models import Bank, BankChange, BankEntry, EntryFeedback
 
-VERDICTS = ("agree", "disagree", "false_positive")
-__all__ = ["BankError", "BankRefused"]
+__all__ = ["VERDICTS", "BankError", "BankRefused"]
 
 
 class BankError(Exception):

@@ -21,7 +21,6 @@ import json
 
 from takedown.signals.base import InvalidSignal
 from takedown.signals.exchange_types import quote_text
-from takedown.signals.video import VideoFrameHash, parse, serialise
 
 PYTX_TO_TAKEDOWN = {
     "pdq": "pdq",
@@ -137,6 +136,8 @@ def unquote_text(value: str) -> str:
 
 def vpdq_to_video(line: str) -> str:
     """pytx's vpdq value (JSON list of ``"pdq_hex,quality,seconds"``) as a Takedown video value."""
+    from takedown.signals.video import VideoFrameHash, serialise  # numpy, PyAV: when used
+
     try:
         items = json.loads(line)
     except ValueError as exc:
@@ -166,6 +167,8 @@ def vpdq_to_video(line: str) -> str:
 
 def video_to_vpdq(value: str) -> str:
     """A Takedown video value as pytx writes a vpdq value (``vpdq_to_json``)."""
+    from takedown.signals.video import parse  # numpy, PyAV: when used
+
     return json.dumps(
         [f"{f.pdq},{f.quality},{f.timestamp_ms / 1000:.{VPDQ_DIGITS}}" for f in parse(value)]
     )

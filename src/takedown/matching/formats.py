@@ -34,6 +34,8 @@ from takedown.signals.base import SignalError
 LABEL_FIELDS = ("outlet", "entity", "taxonomy", "source", "confidence")
 #: Labels that hash-sharing formats carry (pytx tags and category, ThreatExchange ids and dates).
 EXCHANGE_LABELS = ("tags", "category", "descriptor_id", "added_on", "indicator_type")
+#: Feedback on a bank entry (``bank feedback``), exported back to its source.
+VERDICTS = ("agree", "disagree", "false_positive")
 VALUE_ALIASES = (
     "value",
     "signal",

@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from takedown.app import App
-from takedown.intake.inspect import inspect_content
-from takedown.intake.records import Limits
-from takedown.matching.hashing import hash_stream
-from takedown.matching.matcher import Hit, Matcher
 from takedown.plugins import signal_types
-from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
-from takedown.robust.video_stage import VideoQuery
 from takedown.signals.base import InvalidSignal, SignalError, SignalValue
 from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
+
+if TYPE_CHECKING:  # hashing and matching import numba, OpenCV, PyAV: loaded when used
+    from takedown.matching.matcher import Hit, Matcher
 
 
 class LookupFailed(ValueError):
@@ -75,6 +72,8 @@ def lookup(
     matcher: Matcher | None = None,
 ) -> LookupResult:
     """Bank entries and stored content that match ``values`` (variants of one signal)."""
+    from takedown.matching.matcher import Matcher
+
     types = signal_types()
     if signal_type not in types:
         raise LookupFailed(
@@ -180,6 +179,10 @@ def _result(
 
 def hash_file(path: Path, only: str | None = None) -> tuple[str, list[SignalValue], dict[str, str]]:
     """(content kind, signals, errors per signal type) of a file; nothing is stored."""
+    from takedown.intake.inspect import inspect_content
+    from takedown.intake.records import Limits
+    from takedown.matching.hashing import hash_stream
+
     with path.open("rb") as handle:
         head = handle.read(8192)
         kind = inspect_content(head, path.name, Limits()).kind
@@ -191,6 +194,9 @@ def hash_file(path: Path, only: str | None = None) -> tuple[str, list[SignalValu
 def lookup_file(
     app: App, path: Path, *, banks: Sequence[str] | None = None
 ) -> tuple[list[LookupResult], dict[str, str]]:
+    from takedown.matching.matcher import Matcher
+    from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
+
     kind, values, errors = hash_file(path)
     grouped: dict[str, list[str]] = {}
     for value in sorted(values, key=lambda v: v.variant != ""):
@@ -222,6 +228,9 @@ def robust_video_lookup(
     """The robust video path on a file (containment, then keyframes), whatever vPDQ found: a
     reviewer sees both. Its result is named ``video_keyframe`` (the video's keyframe value);
     an error message when the video cannot be sampled."""
+    from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
+    from takedown.robust.video_stage import VideoQuery
+
     try:
         with path.open("rb") as stream:
             query = VideoQuery.of(stream)

@@ -5,6 +5,10 @@ production database. The embedded default stays zero-step: a SQLite file that is
 behind is upgraded when it is opened (one user, one machine). A PostgreSQL database that is
 behind raises :class:`SchemaError`; ``upgrade`` holds an advisory lock so that several
 processes may run it at once.
+
+Opening a database does not import Alembic: the stored ``alembic_version`` rows are read with
+one query and compared with :data:`takedown.store.schema_head.SCHEMA_HEADS` (Alembic is loaded
+only to upgrade, or to report the scripts' own heads).
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.store.errors import SchemaError
+from takedown.store.schema_head import SCHEMA_HEADS
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # pg_advisory_lock key held while upgrading ("takedown" in ASCII, as a 64-bit integer).
@@ -74,6 +79,8 @@ def libpq_url(url: str) -> str:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -81,21 +88,30 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def expected_heads() -> set[str]:
-    """The revisions a database of this version of Takedown is at."""
+    """The heads of the migration scripts, read by Alembic (slow to import: opening a database
+    uses :data:`SCHEMA_HEADS`, which a test keeps equal to this)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return set(ScriptDirectory.from_config(cfg).get_heads())
 
 
 def current_heads(conn: Connection) -> set[str]:
-    return set(MigrationContext.configure(conn).get_current_heads())
+    """The revisions stored in the database's ``alembic_version`` table (none when it has no
+    such table), read as Alembic's ``MigrationContext.get_current_heads`` does."""
+    if not inspect(conn).has_table("alembic_version"):
+        return set()
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    return {str(row) for row in rows}
 
 
 def schema_state(engine: Engine) -> dict[str, Any]:
     """Where the database stands: its revisions, the expected ones, and whether it is current."""
     with engine.connect() as conn:
         current = current_heads(conn)
-    expected = expected_heads()
+    expected = set(SCHEMA_HEADS)
     return {
         "current": sorted(current),
         "expected": sorted(expected),
@@ -128,6 +144,8 @@ def migrate(engine: Engine) -> None:
     upgrades wait for each other (the second finds nothing left to do), and the job queue's
     schema is applied too.
     """
+    from alembic import command
+
     if engine.dialect.name != "postgresql":
         command.upgrade(alembic_config(engine), "heads")
         return

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 
 def insert_ignore(
@@ -23,10 +22,14 @@ def insert_ignore(
     if not rows:
         return []
     name = conn.dialect.name
-    if name == "postgresql":
+    if name == "postgresql":  # each dialect's module is loaded by the backend that uses it
+        from sqlalchemy.dialects import postgresql
+
         pg_stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
         stmt: Any = pg_stmt
     elif name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     else:
         raise NotImplementedError(f"insert_ignore does not support the {name} dialect")
