@@ -16,7 +16,7 @@ from takedown.jobs import InProcessRunner
 from takedown.matching import banks
 from takedown.matching.formats import BankRow
 from takedown.matching.hashing import compute_signals
-from takedown.matching.lookup import lookup_file
+from takedown.matching.lookup import lookup, lookup_file
 from takedown.matching.matcher import Matcher
 from takedown.matching.registry import STAGES, Registry
 from takedown.robust import edits
@@ -190,3 +190,23 @@ def test_lookup_service_catches_up_without_a_new_matcher(
     assert by_name["candidates"]["loaded"] is True
     assert by_name["video_keyframe"]["loaded"] is False
     assert by_name["video_keyframe"]["signals_behind"] is None
+
+
+def test_video_keyframe_stage_follows_bank_removals(app: App, photo: Image.Image) -> None:
+    banks.create_bank(app, "partner")
+    value = keypoint_value(photo)
+    banks.add_entries(app, "partner", [BankRow("clip", "video_keyframe", value)])
+    query = keypoint_value(edits.crop(photo, 0.2))
+    target = entry_id(app, value)
+
+    def found() -> list[int]:
+        return [h.entry_id for h in lookup(app, "video_keyframe", [query]).bank_hits]
+
+    assert found() == [target]
+    stage = Registry.shared(app).stage_for("video_keyframe")
+    assert stage is not None
+    builds = stage.builds
+    banks.remove_entry(app, target)
+    assert found() == []
+    assert stage.builds == builds
+    assert stage.status()["entries"]["bank:video_keyframe"] == 0
