@@ -6,8 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
+import skimage.data
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from takedown.api import service
 from takedown.api.service import LookupService
@@ -21,7 +22,7 @@ from takedown.matching.matcher import Matcher
 from takedown.matching.registry import STAGES, Registry
 from takedown.robust import edits
 from takedown.robust.signal import KeypointSignal
-from takedown.store.models import BankEntry, Content, Match
+from takedown.store.models import BankEntry, Content, Match, Signal
 from tests.robust.conftest import png
 
 
@@ -210,3 +211,47 @@ def test_video_keyframe_stage_follows_bank_removals(app: App, photo: Image.Image
     assert found() == []
     assert stage.builds == builds
     assert stage.status()["entries"]["bank:video_keyframe"] == 0
+
+
+def test_rehashed_content_is_replaced_in_the_content_index(
+    app: App, photo: Image.Image, tmp_path: Path
+) -> None:
+    content = store_image(app, photo)
+    compute_signals(app, [content])
+    crop = tmp_path / "crop.png"
+    edits.crop(photo, 0.2).save(crop)
+
+    def content_hits(path: Path) -> list[int]:
+        results, _errors = lookup_file(app, path)
+        return [
+            h.content_id for r in results if r.signal_type == "keypoints" for h in r.content_hits
+        ]
+
+    assert content_hits(crop) == [content]
+    stage = Registry.shared(app).stage_for("keypoints")
+    assert stage is not None
+    builds = stage.builds
+    # what `takedown signals rehash` does: the old rows out, new ones in, one transaction
+    other = Image.fromarray(skimage.data.chelsea()).resize((480, 480))
+    values = KeypointSignal().hash_stream(io.BytesIO(png(other)))
+    with app.db.engine.begin() as conn:
+        conn.execute(
+            delete(Signal).where(Signal.content_id == content, Signal.signal_type == "keypoints")
+        )
+        conn.execute(
+            insert(Signal),
+            [
+                {
+                    "content_id": content,
+                    "signal_type": v.signal_type,
+                    "variant": v.variant,
+                    "value": v.value,
+                }
+                for v in values
+            ],
+        )
+    other_crop = tmp_path / "other.png"
+    edits.crop(other, 0.2).save(other_crop)
+    assert content_hits(other_crop) == [content]
+    assert content_hits(crop) == []
+    assert stage.builds == builds

@@ -35,6 +35,8 @@ from takedown.store.models import Bank, BankChange, BankEntry, Signal
 SECOND_STAGE_TYPES = frozenset({NAME})
 #: Ids per ``IN (...)`` query while catching up.
 CHUNK = 5000
+#: Characters at the end of a value compared to tell a re-hashed value from the indexed one.
+TAIL = 16
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,9 @@ class KeypointIndexes:
         self._bank: KeypointIndex | None = None
         self._content: KeypointIndex | None = None
         self._bank_taken: set[int] = set()  # live entry ids taken in (values and layouts)
-        self._content_signal: dict[int, int] = {}  # content id -> its indexed primary signal
+        #: content id -> (id, tail) of its indexed primary signal: SQLite may give a value
+        #: stored again (re-hashed) the id it had, so the value's tail tells them apart too
+        self._content_signal: dict[int, tuple[int, str]] = {}
         self._signal_mark = 0
         self._change_mark = 0
         self.caught_up_at: float | None = None
@@ -120,7 +124,9 @@ class KeypointIndexes:
                         )
                     ).all()
                 self._content = self._load([(int(r[1]), str(r[3])) for r in rows])
-                self._content_signal = {int(r[1]): int(r[0]) for r in rows if r[2] == ""}
+                self._content_signal = {
+                    int(r[1]): (int(r[0]), str(r[3])[-TAIL:]) for r in rows if r[2] == ""
+                }
                 self._signal_mark = mark
                 self.builds += 1
             return self._content
@@ -138,15 +144,18 @@ class KeypointIndexes:
 
     def _catch_up_content(self, session: Session, index: KeypointIndex) -> None:
         top = int(session.scalar(select(func.max(Signal.id))) or 0)  # all read below
+        tail = func.substr(Signal.value, func.length(Signal.value) - (TAIL - 1))
         rows = session.execute(
-            select(Signal.id, Signal.content_id).where(
+            select(Signal.id, Signal.content_id, tail).where(
                 Signal.id > self._signal_mark - REREAD_WINDOW,
                 Signal.signal_type == self.signal_type,
                 Signal.variant == "",
             )
         ).all()
         self._signal_mark = max(self._signal_mark, top)
-        stale = sorted({int(c) for s, c in rows if self._content_signal.get(int(c)) != int(s)})
+        stale = sorted(
+            {int(c) for s, c, t in rows if self._content_signal.get(int(c)) != (int(s), str(t))}
+        )
         for start in range(0, len(stale), CHUNK):
             chunk = stale[start : start + CHUNK]
             found = session.execute(
@@ -159,9 +168,9 @@ class KeypointIndexes:
             for content_id, sig in signatures((int(r[0]), str(r[3])) for r in found):
                 index.remove(content_id)  # a re-hashed content's old value goes
                 index.add(content_id, sig)
-            for content_id, variant, signal_id, _value in found:
+            for content_id, variant, signal_id, value in found:
                 if variant == "":
-                    self._content_signal[int(content_id)] = int(signal_id)
+                    self._content_signal[int(content_id)] = (int(signal_id), str(value)[-TAIL:])
 
     def _catch_up_bank(self, session: Session, index: KeypointIndex) -> None:
         self._change_mark, ids = changed_entries(session, self._change_mark)
@@ -214,7 +223,8 @@ class KeypointIndexes:
     ) -> None:
         """Add content's primary keypoint value (and its layout value) to the content index."""
         with self.lock:
-            if self._content is None or self._content_signal.get(content_id) == signal_id:
+            key = (signal_id, value[-TAIL:])
+            if self._content is None or self._content_signal.get(content_id) == key:
                 return
             try:
                 sig = decode(value)
@@ -224,7 +234,7 @@ class KeypointIndexes:
                 return
             self._content.remove(content_id)
             self._content.add(content_id, sig)
-            self._content_signal[content_id] = signal_id
+            self._content_signal[content_id] = key
 
     def forget_bank_entry(self, entry_id: int) -> None:
         with self.lock:
