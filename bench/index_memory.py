@@ -37,7 +37,7 @@ import numpy as np
 import psutil
 
 from takedown.matching.candidates import _HammingSet
-from takedown.robust.features import KEEP, Signature, encode
+from takedown.robust.features import KEEP, WORK_SIDE, Signature, encode
 from takedown.robust.index import KeypointIndex
 from takedown.robust.layout import GRID
 from takedown.text import minhash
@@ -95,9 +95,9 @@ def pdq_case(n: int, rng: np.random.Generator) -> dict[str, Any]:
 def keypoint_case(n: int, rng: np.random.Generator) -> dict[str, Any]:
     def signature() -> Signature:
         return Signature(
-            width=512,
-            height=512,
-            points=rng.uniform(0, 512, size=(KEEP, 2)).astype(np.float32),
+            width=WORK_SIDE,
+            height=WORK_SIDE,
+            points=rng.uniform(0, WORK_SIDE, size=(KEEP, 2)).astype(np.float32),
             descriptors=rng.integers(0, 256, size=(KEEP, 32), dtype=np.uint8),
             layout=rng.integers(0, 256, size=(GRID, GRID, 3), dtype=np.uint8),
         )
