@@ -120,6 +120,10 @@ class CandidateIndex:
         self._bank: dict[str, CandidateSet] = {}
         self._content: dict[str, CandidateSet] = {}
         self._signal_mark = 0  # highest Signal.id the content sets reflect
+        #: signal id -> (type, hash of value) of the rows within REREAD_WINDOW of the mark:
+        #: a row deleted there, or stored again under an id SQLite reused (``takedown signals
+        #: rehash`` of the newest content), is taken out of its set
+        self._recent: dict[int, tuple[str, int]] = {}
         self._change_mark = 0  # highest BankChange.id the bank sets reflect
         self.lock = threading.RLock()
         self.builds = 0  # sets built from the store (catch-ups do not count)
@@ -170,10 +174,21 @@ class CandidateIndex:
                     )
                     .order_by(Signal.id)
                 ).all()
+                low = self._signal_mark - REREAD_WINDOW
+                seen: set[int] = set()
                 for signal_id, signal_type, value, content_id in rows:
+                    seen.add(signal_id)
+                    before = self._recent.get(signal_id)
+                    if before is not None and before != (signal_type, hash(value)):
+                        self._content[before[0]].remove(signal_id)  # stored again, same id
                     self._content[signal_type].add(signal_id, value, content_id)
+                    self._recent[signal_id] = (signal_type, hash(value))
                     self._signal_mark = max(self._signal_mark, signal_id)
+                for gone in [i for i in self._recent if i > low and i not in seen]:
+                    self._content[self._recent.pop(gone)[0]].remove(gone)  # deleted
                 self._signal_mark = max(self._signal_mark, top)
+                cut = self._signal_mark - REREAD_WINDOW
+                self._recent = {i: v for i, v in self._recent.items() if i > cut}
             self.caught_up_at = time.monotonic()
             if self._bank:
                 self._change_mark, ids = changed_entries(session, self._change_mark)
@@ -240,6 +255,8 @@ class CandidateIndex:
             self._content[signal_type] = self._new_set(
                 signal_type, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
             )
+            cut = self._signal_mark - REREAD_WINDOW
+            self._recent |= {r[0]: (signal_type, hash(r[1])) for r in rows if r[0] > cut}
             self.builds += 1
         return self._content[signal_type]
 
