@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from takedown.app import App
 from takedown.matching import banks
@@ -71,3 +71,30 @@ def test_each_app_has_its_own_index(app: App, tmp_path: Path) -> None:
         assert CandidateIndex.shared(other) is not CandidateIndex.shared(app)
     finally:
         other.close()
+
+
+def test_a_content_signal_stored_again_or_deleted_leaves_the_set(app: App) -> None:
+    """`takedown signals rehash` deletes and re-inserts in one transaction: on SQLite the new
+    row may get the old row's id (the newest rows), which the id mark alone cannot tell."""
+    rng = random.Random(13)
+    old, new = _pdq(rng), _pdq(rng)
+    with app.db.session() as session:
+        content = Content(sha256="ef" * 32, md5="01" * 16, size=1, kind="image", media_type="x")
+        session.add(content)
+        session.flush()
+        session.add(Signal(content_id=content.id, signal_type="pdq", value=old))
+        content_id = content.id
+    index = CandidateIndex.shared(app)
+    assert [c.target_id for c in index.content_candidates("pdq", [old], 0, None)] == [content_id]
+    with app.db.engine.begin() as conn:
+        conn.execute(delete(Signal).where(Signal.content_id == content_id))
+        conn.execute(
+            insert(Signal), [{"content_id": content_id, "signal_type": "pdq", "value": new}]
+        )
+    again = CandidateIndex.shared(app)
+    assert again.content_candidates("pdq", [old], 0, None) == []
+    assert [c.target_id for c in again.content_candidates("pdq", [new], 0, None)] == [content_id]
+    with app.db.engine.begin() as conn:
+        conn.execute(delete(Signal).where(Signal.content_id == content_id))
+    assert CandidateIndex.shared(app).content_candidates("pdq", [new], 0, None) == []
+    assert again.builds == 1  # caught up, never rebuilt

@@ -21,11 +21,12 @@ from takedown.matching.hashing import detected_language
 from takedown.matching.lookup import LookupResult, hash_file, lookup, robust_video_lookup
 from takedown.matching.matcher import Matcher
 from takedown.matching.pipeline import process_new_content
+from takedown.matching.registry import Registry
 from takedown.matching.text_relations import judge_results
 from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
-from takedown.store.models import Bank, BankChange, Sighting, Signal
+from takedown.store.models import Bank, BankChange, Sighting
 
-#: How often (seconds) a lookup checks whether banks or stored signals changed.
+#: How often (seconds) a lookup catches the indexes up with the store.
 FRESHNESS_SECONDS = 2.0
 
 
@@ -41,12 +42,13 @@ class BankMeta:
 
 
 class LookupService:
-    """One Matcher (with its in-memory Hamming indexes) kept across requests.
+    """Lookups with the process's matching :class:`Registry` (every index, built once).
 
-    The indexes are rebuilt when a bank changes or new signals are stored, checked at most
-    every ``FRESHNESS_SECONDS``; building them happens once, not per request. The banks'
-    descriptions, labels and versions are kept with them (every bank change is a
-    ``BankChange``, which the same check sees).
+    At most every ``FRESHNESS_SECONDS`` a lookup catches the registry up with the store
+    (signals stored and bank changes since its marks: adds and removals), never rebuilding an
+    index. The Matcher is kept across requests; when a bank changed, its bank metadata
+    (thresholds, allow-list) and the banks' descriptions, labels and versions are read again
+    (every bank change is a ``BankChange``, which the same check sees).
     """
 
     def __init__(self, app: App) -> None:
@@ -54,42 +56,57 @@ class LookupService:
         self._lock = threading.Lock()
         self._matcher: Matcher | None = None
         self._banks: dict[str, BankMeta] | None = None
-        self._token: tuple[int, int] | None = None
+        self._bank_mark: int | None = None
         self._checked = 0.0
 
-    def _state(self) -> tuple[int, int]:
+    def _bank_state(self) -> int:
         with self.app.db.session() as session:
-            change = session.scalar(select(func.max(BankChange.id))) or 0
-            signal = session.scalar(select(func.max(Signal.id))) or 0
-        return int(change), int(signal)
+            return int(session.scalar(select(func.max(BankChange.id))) or 0)
 
     def matcher(self) -> Matcher:
         with self._lock:
             now = time.monotonic()
-            if self._matcher is None or now - self._checked > FRESHNESS_SECONDS:
-                token = self._state()
+            if self._matcher is None:
+                self._bank_mark = self._bank_state()
+                self._matcher = Matcher(self.app, registry=Registry.shared(self.app))
                 self._checked = now
-                if self._matcher is None or token != self._token:
-                    self._matcher = Matcher(self.app)
+            elif now - self._checked > FRESHNESS_SECONDS:
+                self._checked = now
+                mark = self._bank_state()
+                self._matcher.registry.refresh()
+                if mark != self._bank_mark:
+                    self._matcher.forget_banks()
                     self._banks = None
-                    self._token = token
+                    self._bank_mark = mark
             return self._matcher
 
     def readiness(self) -> dict[str, Any]:
-        """Whether the kept indexes are loaded, and how far behind the store they are."""
+        """Whether the kept indexes are loaded, and how far behind the store they are: in all
+        (the most behind of the loaded indexes) and per index (``indexes``: name, loaded,
+        entries, marks, builds, signals and bank changes behind, seconds since catch-up)."""
         with self._lock:
-            loaded, token, checked = self._matcher is not None, self._token, self._checked
-        change, signal = self._state()
+            loaded, checked = self._matcher is not None, self._checked
+        state = Registry.shared(self.app, refresh=False).status()
+        indexes = state["indexes"]
         out: dict[str, Any] = {
             "loaded": loaded,
             "signals_behind": None,
             "bank_changes_behind": None,
         }
-        if loaded and token is not None:
-            out["bank_changes_behind"] = max(0, change - token[0])
-            out["signals_behind"] = max(0, signal - token[1])
+        if loaded:
+            built = [i for i in indexes if i["loaded"]]
+            out["signals_behind"] = max(
+                [i["signals_behind"] or 0 for i in built if i["signals_behind"] is not None],
+                default=0,
+            )
+            out["bank_changes_behind"] = max(
+                [i["bank_changes_behind"] or 0 for i in built],
+                default=0,
+            )
             out["checked_seconds_ago"] = round(time.monotonic() - checked, 3)
         out["ready"] = loaded
+        out["caught_up_seconds_ago"] = state["caught_up_seconds_ago"]
+        out["indexes"] = indexes
         return out
 
     def banks(self) -> dict[str, BankMeta]:

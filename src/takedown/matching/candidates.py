@@ -7,18 +7,22 @@ stored since: new content signals by id, bank additions and removals by ``bank_c
 Pairwise types (video) compare against every stored value of the type, unless the type offers
 its own in-memory index through a ``candidate_set(ids, values, owners)`` method (text MinHash
 and anchors, see ``takedown.text.candidates``), used like the Hamming sets.
+
+The process-wide instance belongs to :class:`takedown.matching.registry.Registry` (with the
+plugged keypoint and video stages); :meth:`CandidateIndex.shared` is that registry's index.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from takedown.app import App
 from takedown.match import HammingIndex, hex_to_array
@@ -29,8 +33,26 @@ from takedown.store.models import Bank, BankChange, BankEntry, Signal
 #: Rows committed out of id order by concurrent writers (PostgreSQL sequences) are caught by
 #: re-reading this many ids below the mark on every catch-up (adding is idempotent).
 REREAD_WINDOW = 1000
-_SHARED: dict[int, tuple[weakref.ref[App], CandidateIndex]] = {}
-_SHARED_LOCK = threading.Lock()
+#: Bank-level changes that switch every entry of a bank on or off in the indexes.
+TOGGLES = ("enable", "disable")
+
+
+def changed_entries(session: Session, mark: int) -> tuple[int, list[int]]:
+    """(new mark, ids of bank entries changed since ``mark``): entries added, removed or
+    restored (re-reading ``REREAD_WINDOW`` changes below the mark), and every entry of a bank
+    switched on or off after the mark."""
+    rows = session.execute(
+        select(BankChange.id, BankChange.entry_id, BankChange.bank_id, BankChange.action).where(
+            BankChange.id > mark - REREAD_WINDOW
+        )
+    ).all()
+    if not rows:
+        return mark, []
+    ids = {int(r[1]) for r in rows if r[1] is not None}
+    toggled = sorted({r[2] for r in rows if r[0] > mark and r[1] is None and r[3] in TOGGLES})
+    if toggled:
+        ids.update(session.scalars(select(BankEntry.id).where(BankEntry.bank_id.in_(toggled))))
+    return max(mark, max(int(r[0]) for r in rows)), sorted(ids)
 
 
 @dataclass(frozen=True)
@@ -41,6 +63,9 @@ class Candidate:
 
 class CandidateSet(Protocol):
     """What an in-memory index of one signal type's values offers matching."""
+
+    #: row id -> the bank entry or content it stands for (its size is the set's entries)
+    owner: dict[int, int]
 
     def add(self, row_id: int, value: str, owner: int) -> None: ...
 
@@ -95,29 +120,51 @@ class CandidateIndex:
         self._bank: dict[str, CandidateSet] = {}
         self._content: dict[str, CandidateSet] = {}
         self._signal_mark = 0  # highest Signal.id the content sets reflect
+        #: signal id -> (type, hash of value) of the rows within REREAD_WINDOW of the mark:
+        #: a row deleted there, or stored again under an id SQLite reused (``takedown signals
+        #: rehash`` of the newest content), is taken out of its set
+        self._recent: dict[int, tuple[str, int]] = {}
         self._change_mark = 0  # highest BankChange.id the bank sets reflect
         self.lock = threading.RLock()
+        self.builds = 0  # sets built from the store (catch-ups do not count)
+        self.caught_up_at: float | None = None
 
     @classmethod
     def shared(cls, app: App) -> CandidateIndex:
-        """This process's index for ``app``: built once, then caught up with the store on
-        every call, so a worker or server never rebuilds it per task or per request."""
-        with _SHARED_LOCK:
-            for key in [k for k, (ref, _i) in _SHARED.items() if ref() is None]:
-                del _SHARED[key]
-            found = _SHARED.get(id(app))
-            if found is not None and found[0]() is app:
-                index = found[1]
-            else:
-                index = cls(app)
-                _SHARED[id(app)] = (weakref.ref(app), index)
-        index.refresh()
-        return index
+        """This process's index for ``app`` (its :class:`Registry`'s): built once, then caught
+        up with the store on every call, so a worker or server never rebuilds it per task or
+        per request."""
+        from takedown.matching.registry import Registry
+
+        return Registry.shared(app).index
+
+    def status(self) -> dict[str, Any]:
+        """loaded, entries per set, marks, builds, seconds since the last catch-up."""
+        with self.lock:
+            entries = {f"bank:{t}": len(s.owner) for t, s in sorted(self._bank.items())}
+            entries |= {f"content:{t}": len(s.owner) for t, s in sorted(self._content.items())}
+            return {
+                "name": "candidates",
+                "loaded": bool(self._bank or self._content),
+                "entries": entries,
+                "marks": {
+                    "signal": self._signal_mark if self._content else None,
+                    "bank_change": self._change_mark if self._bank else None,
+                },
+                "builds": self.builds,
+                "caught_up_seconds_ago": (
+                    None
+                    if self.caught_up_at is None
+                    else round(time.monotonic() - self.caught_up_at, 3)
+                ),
+            }
 
     def refresh(self) -> None:
         """Catch up with signals and bank changes stored since the sets were built."""
         with self.lock, self.app.db.session() as session:
             if self._content:
+                # every signal up to here is read below (the mark covers other types too)
+                top = int(session.scalar(select(func.max(Signal.id))) or 0)
                 rows = session.execute(
                     select(Signal.id, Signal.signal_type, Signal.value, Signal.content_id)
                     .where(
@@ -127,19 +174,24 @@ class CandidateIndex:
                     )
                     .order_by(Signal.id)
                 ).all()
+                low = self._signal_mark - REREAD_WINDOW
+                seen: set[int] = set()
                 for signal_id, signal_type, value, content_id in rows:
+                    seen.add(signal_id)
+                    before = self._recent.get(signal_id)
+                    if before is not None and before != (signal_type, hash(value)):
+                        self._content[before[0]].remove(signal_id)  # stored again, same id
                     self._content[signal_type].add(signal_id, value, content_id)
+                    self._recent[signal_id] = (signal_type, hash(value))
                     self._signal_mark = max(self._signal_mark, signal_id)
+                for gone in [i for i in self._recent if i > low and i not in seen]:
+                    self._content[self._recent.pop(gone)[0]].remove(gone)  # deleted
+                self._signal_mark = max(self._signal_mark, top)
+                cut = self._signal_mark - REREAD_WINDOW
+                self._recent = {i: v for i, v in self._recent.items() if i > cut}
+            self.caught_up_at = time.monotonic()
             if self._bank:
-                changed = session.execute(
-                    select(BankChange.id, BankChange.entry_id).where(
-                        BankChange.id > self._change_mark - REREAD_WINDOW
-                    )
-                ).all()
-                if not changed:
-                    return
-                self._change_mark = max(self._change_mark, max(c[0] for c in changed))
-                ids = sorted({c[1] for c in changed if c[1] is not None})
+                self._change_mark, ids = changed_entries(session, self._change_mark)
                 for start in range(0, len(ids), 5000):
                     chunk = ids[start : start + 5000]
                     for entry_id, signal_type, value, removed_at, enabled in session.execute(
@@ -187,6 +239,7 @@ class CandidateIndex:
             self._bank[signal_type] = self._new_set(
                 signal_type, [r[0] for r in rows], [r[1] for r in rows], [r[0] for r in rows]
             )
+            self.builds += 1
         return self._bank[signal_type]
 
     def _content_set(self, signal_type: str) -> CandidateSet:
@@ -202,6 +255,9 @@ class CandidateIndex:
             self._content[signal_type] = self._new_set(
                 signal_type, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
             )
+            cut = self._signal_mark - REREAD_WINDOW
+            self._recent |= {r[0]: (signal_type, hash(r[1])) for r in rows if r[0] > cut}
+            self.builds += 1
         return self._content[signal_type]
 
     def note_content_signal(

@@ -26,20 +26,16 @@ from takedown.app import App
 from takedown.jobs import task
 from takedown.matching.banks import set_status_in
 from takedown.matching.candidates import CandidateIndex
+from takedown.matching.registry import Found, Registry, Stage
 from takedown.matching.text_relations import RELATED, judge_content_hits
-from takedown.robust.signal import LAYOUT_VARIANT, join
-from takedown.robust.stage import SECOND_STAGE_TYPES, SecondStage
+from takedown.robust.signal import LAYOUT_VARIANT
 from takedown.robust.video_signal import NAME as VIDEO_KEYFRAME
-from takedown.robust.video_stage import VPDQ, VideoHit, VideoQuery, VideoStage
-from takedown.signals.base import SignalError
-from takedown.store.blobs import BlobError
+from takedown.robust.video_stage import VideoQuery, VideoStage
 from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Signal
 from takedown.store.upsert import insert_ignore
 
 FLOOD_MIN_PER_HOUR = 50
 FLOOD_FACTOR = 10.0
-#: Types that only a robust stage matches (never the generic candidate search).
-ROBUST_TYPES = SECOND_STAGE_TYPES | {VIDEO_KEYFRAME}
 
 
 @dataclass(frozen=True)
@@ -78,14 +74,34 @@ def match_key(
 
 
 class Matcher:
-    def __init__(self, app: App, index: CandidateIndex | None = None) -> None:
+    """Matching with the process's :class:`Registry` (built once, caught up on construction):
+    the generic candidate search for most signal types, the plugged stages for theirs. Bank
+    metadata (thresholds, allow-list) is read once per Matcher (:meth:`forget_banks` drops it
+    when banks change)."""
+
+    def __init__(
+        self, app: App, index: CandidateIndex | None = None, registry: Registry | None = None
+    ) -> None:
         self.app = app
-        self.index = index or CandidateIndex.shared(app)
+        self.registry = registry or Registry.shared(app)
+        self.index = index or self.registry.index
         self._banks: dict[int, tuple[Bank, dict[str, int]]] = {}
         self._entry_bank: dict[int, int] = {}
         self._radius: dict[str, int] = {}
-        self.second = SecondStage(app)
-        self.video = VideoStage(app)
+
+    def forget_banks(self) -> None:
+        """Read banks (thresholds, allow-list, which entry is whose) again on next use."""
+        self._banks, self._entry_bank, self._radius = {}, {}, {}
+
+    @property
+    def second(self) -> Stage | None:
+        """The keypoint stage (when the keypoint type is registered)."""
+        return self.registry.stage_for("keypoints")
+
+    @property
+    def video(self) -> Stage | None:
+        """The robust video stage (when the keyframe type is registered)."""
+        return self.registry.stage_for(VIDEO_KEYFRAME)
 
     def _bank_of(self, session: Session, entry_ids: Sequence[int]) -> None:
         missing = [e for e in entry_ids if e not in self._entry_bank]
@@ -94,7 +110,7 @@ class Matcher:
                 select(BankEntry.id, BankEntry.bank_id).where(BankEntry.id.in_(missing))
             ):
                 self._entry_bank[entry_id] = bank_id
-        if not self._banks:
+        if not self._banks or any(self._entry_bank[e] not in self._banks for e in missing):
             for bank in session.scalars(select(Bank)):
                 self._banks[bank.id] = (bank, dict(bank.thresholds or {}))
 
@@ -113,10 +129,16 @@ class Matcher:
         self, session: Session, signal_type: str, values: Sequence[str], exclude: int | None
     ) -> list[Hit]:
         kind = self.index.types[signal_type]
-        if signal_type in SECOND_STAGE_TYPES:
-            return self.second_stage_hits(session, signal_type, values, exclude)
-        if signal_type == VIDEO_KEYFRAME:
-            return self.keyframe_value_hits(session, values, exclude)
+        stage = self.registry.stage_for(signal_type)
+        if stage is not None:
+            staged_bank, staged_content = stage.value_search(
+                signal_type,
+                values,
+                bank_radius=self.radius(signal_type),
+                content_radius=kind.default_threshold,
+                exclude=exclude,
+            )
+            return self._stage_hits(session, signal_type, staged_bank, staged_content)
         hits: list[Hit] = []
         bank_found = self.index.bank_candidates(signal_type, values, self.radius(signal_type))
         self._bank_of(session, [c.target_id for c in bank_found])
@@ -137,6 +159,42 @@ class Matcher:
             hits.append(Hit(signal_type, cand.distance, other_content_id=cand.target_id))
         return hits
 
+    def _stage_hits(
+        self,
+        session: Session,
+        signal_type: str,
+        bank_found: Sequence[Found],
+        content_found: Sequence[Found],
+    ) -> list[Hit]:
+        """A stage's findings as hits: bank entries within their bank's threshold for the type
+        (the type's default when the bank sets none), content within the default."""
+        default = self.index.types[signal_type].default_threshold
+        hits: list[Hit] = []
+        self._bank_of(session, [f.target_id for f in bank_found])
+        for found in bank_found:
+            bank, thresholds = self._banks[self._entry_bank[found.target_id]]
+            if found.distance <= thresholds.get(signal_type, default):
+                hits.append(
+                    Hit(
+                        signal_type,
+                        found.distance,
+                        bank_entry_id=found.target_id,
+                        allow_list=bank.allow_list,
+                        evidence=found.evidence,
+                    )
+                )
+        for found in content_found:
+            if found.distance <= default:
+                hits.append(
+                    Hit(
+                        signal_type,
+                        found.distance,
+                        other_content_id=found.target_id,
+                        evidence=found.evidence,
+                    )
+                )
+        return hits
+
     def match(self, content_ids: Sequence[int]) -> MatchReport:
         report = MatchReport()
         for content_id in sorted(content_ids):
@@ -144,6 +202,7 @@ class Matcher:
         return report
 
     def _match_one(self, content_id: int, report: MatchReport) -> None:
+        staged = self.registry.staged_types
         with self.app.db.session() as session:
             signals = session.execute(
                 select(Signal.id, Signal.signal_type, Signal.variant, Signal.value).where(
@@ -163,10 +222,10 @@ class Matcher:
                     attached[kind] = value
             hits: list[Hit] = []
             for kind, values in by_type.items():
-                if kind not in ROBUST_TYPES:
+                if kind not in staged:
                     hits.extend(self.hits_for(session, kind, values, exclude=content_id))
-            hits.extend(self._unsure_pdq_step(session, by_type, hits, content_id))
-            hits.extend(self._unsure_vpdq_step(session, by_type, hits, content_id))
+            for stage in self.registry.stages:
+                hits.extend(self._unsure_step(session, stage, by_type, hits, content_id))
             hits = self._apply_rules(session, hits, report)
             # text hits: one decision on all the text evidence (same event is never a copy)
             hits = judge_content_hits(session, content_id, hits, self.index.types)
@@ -201,92 +260,44 @@ class Matcher:
                 update(Content).where(Content.id == content_id).values(matched_at=datetime.now(UTC))
             )
         for kind, (sig_id, value) in primary.items():
-            if kind in SECOND_STAGE_TYPES:
-                self.second.note_content(content_id, value, attached.get(kind))
-            elif kind == VIDEO_KEYFRAME:
-                self.video.note_content(content_id, value)
+            owner = self.registry.stage_for(kind)
+            if owner is not None:
+                owner.note_content(content_id, sig_id, value, attached.get(kind))
             else:
                 self.index.note_content_signal(sig_id, kind, value, content_id)
 
-    # -- second stage (issue #8): keypoints, only where PDQ is unsure ----------------------
-    def _unsure_pdq_step(
-        self, session: Session, by_type: Mapping[str, list[str]], hits: list[Hit], content: int
-    ) -> list[Hit]:
-        """Keypoint hits for content that PDQ did not match: bank entries are searched when no
-        PDQ hash matched a bank entry, earlier content when none matched earlier content."""
-        out: list[Hit] = []
-        pdq_bank = any(h.bank_entry_id is not None for h in hits if h.signal_type == "pdq")
-        pdq_content = any(h.other_content_id is not None for h in hits if h.signal_type == "pdq")
-        for kind in SECOND_STAGE_TYPES & by_type.keys():
-            found = self.second_stage_hits(
-                session, kind, by_type[kind], content, banks=not pdq_bank, contents=not pdq_content
-            )
-            out.extend(found)
-        return out
-
-    def second_stage_hits(
+    # -- plugged stages (issue #8): keypoints where PDQ is unsure, robust video where vPDQ is
+    def _unsure_step(
         self,
         session: Session,
-        signal_type: str,
-        values: Sequence[str],
-        exclude: int | None,
-        *,
-        banks: bool = True,
-        contents: bool = True,
+        stage: Stage,
+        by_type: Mapping[str, list[str]],
+        hits: list[Hit],
+        content: int,
     ) -> list[Hit]:
-        kind = self.index.types[signal_type]
-        hits: list[Hit] = []
-        if banks:
-            found = self.second.bank_hits(values, self.radius(signal_type))
-            self._bank_of(session, [h.target_id for h in found])
-            for sh in found:
-                bank, thresholds = self._banks[self._entry_bank[sh.target_id]]
-                if sh.distance <= thresholds.get(signal_type, kind.default_threshold):
-                    hits.append(
-                        Hit(
-                            signal_type,
-                            sh.distance,
-                            bank_entry_id=sh.target_id,
-                            allow_list=bank.allow_list,
-                            evidence=sh.evidence.to_dict(),
-                        )
-                    )
-        if contents:
-            for sh in self.second.content_hits(values, kind.default_threshold, exclude):
-                hits.append(
-                    Hit(
-                        signal_type,
-                        sh.distance,
-                        other_content_id=sh.target_id,
-                        evidence=sh.evidence.to_dict(),
-                    )
-                )
-        return hits
-
-    # -- robust video (issue #8): only where vPDQ is unsure ---------------------------------
-    def _unsure_vpdq_step(
-        self, session: Session, by_type: Mapping[str, list[str]], hits: list[Hit], content: int
-    ) -> list[Hit]:
-        """Robust video hits (containment, then keyframes) for a video that vPDQ did not match:
-        bank entries when no vPDQ hit was a bank entry, earlier content when none was content.
-        The video is sampled again from its blob, only when something could match: this costs
-        nothing for images, for videos that vPDQ matched both ways, or with no video stored."""
-        if VPDQ not in by_type or VIDEO_KEYFRAME not in self.index.types:
+        """A stage's hits for content its first-stage type did not match: bank entries are
+        searched when no hit of that type was a bank entry, earlier content when none was
+        earlier content."""
+        backs = stage.backs
+        if not (stage.types & by_type.keys() or backs in by_type):
             return []
-        vpdq_bank = any(h.bank_entry_id is not None for h in hits if h.signal_type == VPDQ)
-        vpdq_content = any(h.other_content_id is not None for h in hits if h.signal_type == VPDQ)
-        banks, contents = not vpdq_bank, not vpdq_content
-        if not self.video.has_targets(session, banks=banks, contents=contents, exclude=content):
+        found_bank = any(h.bank_entry_id is not None for h in hits if h.signal_type == backs)
+        found_content = any(h.other_content_id is not None for h in hits if h.signal_type == backs)
+        if found_bank and found_content:
             return []
-        sha256 = session.scalar(select(Content.sha256).where(Content.id == content))
-        if sha256 is None:
+        kind = next(iter(sorted(stage.types)))
+        result = stage.content_search(
+            session,
+            content,
+            by_type,
+            banks=not found_bank,
+            contents=not found_content,
+            bank_radius=self.radius(kind),
+            content_radius=self.index.types[kind].default_threshold,
+        )
+        if result is None:
             return []
-        try:
-            with self.app.blobs.open_verified(sha256) as stream:
-                query = VideoQuery.of(stream)
-        except (BlobError, SignalError):
-            return []  # its signals_error already says why the video could not be read
-        return self.robust_video_hits(session, query, content, banks=banks, contents=contents)
+        return self._stage_hits(session, result.signal_type, result.bank, result.content)
 
     def robust_video_hits(
         self,
@@ -298,64 +309,11 @@ class Matcher:
         contents: bool = True,
     ) -> list[Hit]:
         """Hits of a sampled video, stored as ``video_keyframe`` with their own distance."""
-        default = self.index.types[VIDEO_KEYFRAME].default_threshold
-        hits: list[Hit] = []
-        if banks:
-            found: list[VideoHit] = self.video.bank_hits(session, query)
-            self._bank_of(session, [h.target_id for h in found])
-            for vh in found:
-                bank, thresholds = self._banks[self._entry_bank[vh.target_id]]
-                if vh.distance <= thresholds.get(VIDEO_KEYFRAME, default):
-                    hits.append(
-                        Hit(
-                            VIDEO_KEYFRAME,
-                            vh.distance,
-                            bank_entry_id=vh.target_id,
-                            allow_list=bank.allow_list,
-                            evidence=vh.evidence,
-                        )
-                    )
-        if contents:
-            for vh in self.video.content_hits(session, query, exclude):
-                if vh.distance <= default:
-                    hits.append(
-                        Hit(
-                            VIDEO_KEYFRAME,
-                            vh.distance,
-                            other_content_id=vh.target_id,
-                            evidence=vh.evidence,
-                        )
-                    )
-        return hits
-
-    def keyframe_value_hits(
-        self, session: Session, values: Sequence[str], exclude: int | None
-    ) -> list[Hit]:
-        """A keyframe value on its own (a lookup by value): verified like one query frame."""
-        query = join(values)
-        default = self.index.types[VIDEO_KEYFRAME].default_threshold
-        hits: list[Hit] = []
-        found = self.video.value_hits(query, self.radius(VIDEO_KEYFRAME), None, banks=True)
-        self._bank_of(session, [h.target_id for h in found])
-        for sh in found:
-            bank, thresholds = self._banks[self._entry_bank[sh.target_id]]
-            if sh.distance <= thresholds.get(VIDEO_KEYFRAME, default):
-                evidence = {"method": "keyframe", **sh.evidence.to_dict()}
-                hits.append(
-                    Hit(
-                        VIDEO_KEYFRAME,
-                        sh.distance,
-                        bank_entry_id=sh.target_id,
-                        allow_list=bank.allow_list,
-                        evidence=evidence,
-                    )
-                )
-        for sh in self.video.value_hits(query, default, exclude, banks=False):
-            evidence = {"method": "keyframe", **sh.evidence.to_dict()}
-            hits.append(
-                Hit(VIDEO_KEYFRAME, sh.distance, other_content_id=sh.target_id, evidence=evidence)
-            )
-        return hits
+        stage = self.registry.stage_for(VIDEO_KEYFRAME)
+        if not isinstance(stage, VideoStage):
+            return []
+        result = stage.query_search(session, query, exclude, banks=banks, contents=contents)
+        return self._stage_hits(session, result.signal_type, result.bank, result.content)
 
     def _apply_rules(self, session: Session, hits: list[Hit], report: MatchReport) -> list[Hit]:
         allowed = any(h.allow_list for h in hits)

@@ -21,7 +21,7 @@ holds). Every hit carries its evidence (``method``, shares or inliers and transf
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -29,17 +29,25 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from takedown.app import App
-from takedown.robust.features import KEEP, Signature, SignatureError, decode
+from takedown.matching.registry import Found, StageResult
+from takedown.robust.features import KEEP, Signature
 from takedown.robust.features import extract as extract_signature
 from takedown.robust.index import DEFAULT_LIMIT, KeypointIndex
-from takedown.robust.signal import QUERY_CHUNKS, SCORE_SCALE, score_to_distance
-from takedown.robust.stage import SecondStage, StageHit, bank_values, content_values
+from takedown.robust.signal import QUERY_CHUNKS, SCORE_SCALE, join, score_to_distance
+from takedown.robust.stage import (
+    KeypointIndexes,
+    StageHit,
+    _found,
+    bank_values,
+    content_values,
+)
 from takedown.robust.trim import TrimBox
 from takedown.robust.verify import MIN_INLIERS, verify_candidates
 from takedown.robust.video import QueryFrame, containment_of, hash_frames, sample_frames
 from takedown.robust.video_signal import NAME
-from takedown.store.models import Bank, BankEntry, Signal
+from takedown.signals.base import SignalError
+from takedown.store.blobs import BlobError
+from takedown.store.models import Bank, BankEntry, Content, Signal
 
 #: The vPDQ signal type whose banked values containment compares against.
 VPDQ = "video"
@@ -142,34 +150,20 @@ def keyframe_hits(
     return sorted(best.values(), key=lambda h: (h.distance, h.target_id))
 
 
-class VideoStage:
-    """Keyframe indexes (bank entries, earlier content), built from the store on first use."""
+class VideoStage(KeypointIndexes):
+    """Robust video: answers ``video_keyframe`` lookups from its keyframe indexes (bank
+    entries, earlier content), and re-examines videos vPDQ missed (containment, then
+    keyframes). The indexes are kept by the registry like the keypoint stage's."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self._bank: KeypointIndex | None = None
-        self._content: KeypointIndex | None = None
+    name = NAME
+    signal_type = NAME
+    types = frozenset({NAME})
+    backs = VPDQ
 
-    def bank_index(self) -> KeypointIndex:
-        if self._bank is None:
-            with self.app.db.session() as session:
-                rows = bank_values(session, NAME)
-            self._bank = SecondStage._load(rows)
-        return self._bank
-
-    def content_index(self) -> KeypointIndex:
-        if self._content is None:
-            with self.app.db.session() as session:
-                rows = content_values(session, NAME)
-            self._content = SecondStage._load(rows)
-        return self._content
-
-    def note_content(self, content_id: int, value: str) -> None:
-        if self._content is not None:
-            try:
-                self._content.add(content_id, decode(value))
-            except SignatureError:
-                return
+    def note_content(
+        self, content_id: int, signal_id: int, value: str, attached: str | None = None
+    ) -> None:
+        super().note_content(content_id, signal_id, value, None)
 
     @staticmethod
     def has_targets(session: Session, *, banks: bool, contents: bool, exclude: int | None) -> bool:
@@ -194,17 +188,89 @@ class VideoStage:
     def bank_hits(self, session: Session, query: VideoQuery) -> list[VideoHit]:
         """Containment against banked vPDQ values; keyframes only where that found nothing."""
         found = contained_hits(query, bank_values(session, VPDQ))
-        return found or keyframe_hits(query, self.bank_index())
+        if found:
+            return found
+        with self.lock:
+            return keyframe_hits(query, self.bank_index())
 
     def content_hits(
         self, session: Session, query: VideoQuery, exclude: int | None
     ) -> list[VideoHit]:
         found = contained_hits(query, content_values(session, VPDQ), exclude)
-        return found or keyframe_hits(query, self.content_index(), exclude)
+        if found:
+            return found
+        with self.lock:
+            return keyframe_hits(query, self.content_index(), exclude)
 
     def value_hits(
         self, query: Signature, threshold: int, exclude: int | None, *, banks: bool
     ) -> list[StageHit]:
         """A lone keyframe value (``takedown match --signal video_keyframe --value …``)."""
-        index = self.bank_index() if banks else self.content_index()
-        return SecondStage.search(index, query, threshold, exclude)
+        with self.lock:
+            index = self.bank_index() if banks else self.content_index()
+            return self.search_index(index, query, threshold, exclude)
+
+    def value_search(
+        self,
+        signal_type: str,
+        values: Sequence[str],
+        *,
+        bank_radius: int | None,
+        content_radius: int | None,
+        exclude: int | None,
+    ) -> tuple[list[Found], list[Found]]:
+        """A keyframe value on its own (a lookup by value): verified like one query frame."""
+        query = join(values)
+        bank = [] if bank_radius is None else self.value_hits(query, bank_radius, None, banks=True)
+        content = (
+            []
+            if content_radius is None
+            else self.value_hits(query, content_radius, exclude, banks=False)
+        )
+        return _found(bank, "keyframe"), _found(content, "keyframe")
+
+    def query_search(
+        self,
+        session: Session,
+        query: VideoQuery,
+        exclude: int | None,
+        *,
+        banks: bool,
+        contents: bool,
+    ) -> StageResult:
+        """Hits of a sampled video (containment, then keyframes), named ``video_keyframe``."""
+        bank = self.bank_hits(session, query) if banks else []
+        content = self.content_hits(session, query, exclude) if contents else []
+        return StageResult(
+            NAME,
+            [Found(h.target_id, h.distance, h.evidence) for h in bank],
+            [Found(h.target_id, h.distance, h.evidence) for h in content],
+        )
+
+    def content_search(
+        self,
+        session: Session,
+        content_id: int,
+        by_type: Mapping[str, list[str]],
+        *,
+        banks: bool,
+        contents: bool,
+        bank_radius: int,
+        content_radius: int,
+    ) -> StageResult | None:
+        """A stored video that vPDQ did not match (both ways), sampled again from its blob,
+        only when something could match: this costs nothing for images, for videos that vPDQ
+        matched both ways, or with no video stored."""
+        if VPDQ not in by_type:
+            return None
+        if not self.has_targets(session, banks=banks, contents=contents, exclude=content_id):
+            return None
+        sha256 = session.scalar(select(Content.sha256).where(Content.id == content_id))
+        if sha256 is None:
+            return None
+        try:
+            with self.app.blobs.open_verified(sha256) as stream:
+                query = VideoQuery.of(stream)
+        except (BlobError, SignalError):
+            return None  # its signals_error already says why the video could not be read
+        return self.query_search(session, query, content_id, banks=banks, contents=contents)
