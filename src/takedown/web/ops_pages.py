@@ -133,13 +133,20 @@ def operation_report(
     user: User,
     name: Name,
     format: Annotated[str, Query(max_length=8, pattern="^(html|pdf)?$")] = "",
+    marking: Annotated[str | None, Query(max_length=400)] = None,
 ) -> Response:
     """The operation's report page; ``?format=pdf``: the same report as a PDF (every script
-    printed, the handling marking and page numbers on each page)."""
+    printed, the handling marking and page numbers on each page; ``marking``: this report's
+    handling marking, default the ``TAKEDOWN_HANDLING_MARKING`` setting)."""
     from takedown.ops.agencies import OpsError
-    from takedown.ops.render import render_pdf
+    from takedown.ops.render import handling_marking, render_pdf
     from takedown.ops.reports import operation_report as build
 
+    default_marking = _app(request).settings.handling_marking
+    try:
+        chosen = handling_marking(marking if marking is not None else default_marking)
+    except ValueError as exc:
+        return error_page(request, 400, f"Handling marking: {exc}.", user)
     viewer = viewer_of(user)
     with _app(request).db.session() as session:
         if not _member_operation(session, viewer, name):
@@ -150,7 +157,7 @@ def operation_report(
             return not_found(request, user, "No such operation.")
     if format == "pdf":
         return Response(
-            render_pdf(report),
+            render_pdf(report, chosen),
             media_type="application/pdf",
             headers={
                 "Content-Disposition": 'attachment; filename="operation-report.pdf"',
@@ -163,6 +170,7 @@ def operation_report(
         user,
         report=report,
         tables=_tables(report),
+        marking=chosen,
         heading=f"Operation report: {report['operation']}",
         title="Operation report",
     )
