@@ -390,7 +390,11 @@ def _domain_counts(
     return mine, live, int(anyone)
 
 
-def _visible_outlet(session: Session, viewer: Viewer, name: str) -> tuple[Any, list[str]] | None:
+def _visible_outlet(
+    session: Session, viewer: Viewer, name: str
+) -> tuple[Any, list[str], dict[str, int], dict[str, int]] | None:
+    """(outlet, its domains, the viewer's sightings and live sightings per domain), or None
+    when the outlet is unknown or only other agencies have sightings on it."""
     from takedown.infra.store import OutletError, get_outlet, outlet_domains
 
     try:
@@ -398,10 +402,10 @@ def _visible_outlet(session: Session, viewer: Viewer, name: str) -> tuple[Any, l
     except OutletError:
         return None
     domains = outlet_domains(session, outlet)
-    mine, _live, anyone = _domain_counts(session, viewer, domains)
+    mine, live, anyone = _domain_counts(session, viewer, domains)
     if anyone and not mine:
         return None
-    return outlet, domains
+    return outlet, domains, mine, live
 
 
 @router.get("/infra", response_class=HTMLResponse, **needs("read"))
@@ -415,8 +419,7 @@ def infra(request: Request, user: User) -> HTMLResponse:
             found = _visible_outlet(session, viewer, outlet.name)
             if found is None:
                 continue
-            _o, domains = found
-            mine, live, _anyone = _domain_counts(session, viewer, domains)
+            _o, domains, mine, live = found
             rows.append(
                 {
                     "name": outlet.name,
@@ -524,11 +527,10 @@ def infra_outlet(request: Request, user: User, outlet: Name) -> HTMLResponse:
         found = _visible_outlet(session, viewer, outlet)
         if found is None:
             return not_found(request, user, "No such outlet.")
-        _o, domains = found
+        _o, _domains, mine, live = found
         try:
             plan = plan_outlet(session, outlet)
         except ValueError as exc:
             plan = {"outlet": outlet, "problems": [str(exc)[:500]]}
-        mine, live, _anyone = _domain_counts(session, viewer, domains)
     _scoped_plan(plan, mine, live)
     return page(request, "infra_outlet.html", user, plan=plan, title=f"Infrastructure: {outlet}")
