@@ -1,18 +1,21 @@
 """The review queue page at 10,000 open items: server time and page weight.
 
     .venv/bin/python bench/queue_page.py [--items 10000] [--repeat 7] [--database-url URL]
-                                         [--quick] [--json]
+                                         [--analyze] [--quick] [--json]
 
 Builds a store (embedded SQLite by default; ``--database-url`` for an empty PostgreSQL
-database) with ``--items`` open URL-only sightings of one agency, a fifth of them carrying
-content that matches a bank entry (so the score's match queries have work) and a tenth
-re-uploads; then asks the workspace, in process (FastAPI TestClient, logged in as a user of
-that agency), for: the first page, a middle page, the last page, the "new leads" and
-"known material" tabs, a search and a filter, 25 items a page. Server time is the request's
-wall time in process (no network), median and worst of ``--repeat``; page weight is the
-HTML plus the page's CSS and script (media are fetched separately, blurred, on demand).
-CPU time (this process: the app and the test client) is printed beside the wall time: on a
-shared, loaded machine it says more about the page's own cost than the wall time does.
+database, migrated here; ``--analyze`` then gathers its statistics) with ``--items`` open
+URL-only sightings of one agency, a fifth of them carrying content that matches a bank entry
+(so the score's match queries have work) and a tenth re-uploads; then asks the workspace, in
+process (FastAPI TestClient, logged in as a user of that agency), for: the first page, a
+middle page, the last page, the "new leads" and "known material" tabs, a search and a filter,
+25 items a page; and, as the baseline measured in the same run, ``/holds`` (the workspace
+layout and one small query): ratios are page median / baseline median. Server time is the
+request's wall time in process (no network), median and worst of ``--repeat``; page weight
+is the HTML plus the page's CSS and script (media are fetched separately, blurred, on
+demand). CPU time (this process: the app and the test client) is printed beside the wall
+time: on a shared, loaded machine it says more about the page's own cost than the wall time
+does; on PostgreSQL the database server's time is in the wall time only.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 
-def build(data: Path, items: int, database_url: str | None) -> Any:
+def build(data: Path, items: int, database_url: str | None, analyze: bool = False) -> Any:
     from sqlalchemy import insert, select
 
     from takedown.api.auth import create_user
@@ -39,6 +42,12 @@ def build(data: Path, items: int, database_url: str | None) -> Any:
     from takedown.ops.agencies import add_reporter, create_agency
     from takedown.store.models import BankEntry, Content, Match, Sighting
 
+    if database_url:  # an empty database: create the schema (``takedown db upgrade``)
+        from takedown.store.db import make_engine, migrate
+
+        engine = make_engine(database_url)
+        migrate(engine)
+        engine.dispose()
     app = App(Settings(data=data, database_url=database_url))
     with app.db.session() as session:
         agency = create_agency(session, "Bench IRU")
@@ -113,6 +122,11 @@ def build(data: Path, items: int, database_url: str | None) -> Any:
         from sqlalchemy import update
 
         session.execute(update(Sighting), reuploads)
+    if database_url and analyze:  # statistics, as autovacuum would gather them
+        from sqlalchemy import text
+
+        with app.db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return app
 
 
@@ -122,7 +136,8 @@ def measure(app: Any, repeat: int) -> dict[str, Any]:
 
     from takedown.api.app import create_app
 
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
+        "baseline /holds": {},  # the workspace layout and one small query: the baseline
         "first page": {},
         "middle page": {"page": 200},
         "last page": {"page": 10**6},
@@ -141,6 +156,7 @@ def measure(app: Any, repeat: int) -> dict[str, Any]:
             for path in ("/static/takedown.css", "/static/takedown.js")
         )
         client.get("/queue")  # warm up
+        client.get("/holds")
         for name, params in cases.items():
             times = []
             cpu = []
@@ -148,7 +164,8 @@ def measure(app: Any, repeat: int) -> dict[str, Any]:
             for _ in range(repeat):
                 started = time.perf_counter()
                 used = time.process_time()
-                response = client.get("/queue", params=params)
+                path = "/holds" if name.startswith("baseline") else "/queue"
+                response = client.get(path, params=params)
                 times.append((time.perf_counter() - started) * 1000)
                 cpu.append((time.process_time() - used) * 1000)
                 assert response.status_code == 200, response.text[:200]
@@ -160,6 +177,9 @@ def measure(app: Any, repeat: int) -> dict[str, Any]:
                 "html_kb": round(size / 1024, 1),
                 "page_kb": round((size + assets) / 1024, 1),
             }
+    base = out["baseline /holds"]["median_ms"]
+    for r in out.values():
+        r["ratio"] = round(r["median_ms"] / max(base, 0.1), 1)
     return out
 
 
@@ -169,6 +189,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--quick", action="store_true", help="1,000 items, 3 repeats")
+    parser.add_argument(
+        "--analyze", action="store_true", help="PostgreSQL: ANALYZE after building the store"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.quick:
@@ -176,7 +199,7 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        app = build(Path(folder) / "data", args.items, args.database_url)
+        app = build(Path(folder) / "data", args.items, args.database_url, args.analyze)
         built = time.perf_counter() - started
         results = measure(app, args.repeat)
         app.close()
@@ -188,7 +211,8 @@ def main() -> int:
         print(f"{args.items:,} open items (built in {built:.1f} s), 25 a page, load {load:.1f}")
         for name, r in results.items():
             print(
-                f"  {name:16} median {r['median_ms']:7.1f} ms  worst {r['worst_ms']:7.1f} ms"
+                f"  {name:16} median {r['median_ms']:7.1f} ms {r['ratio']:5.1f}x"
+                f"  worst {r['worst_ms']:7.1f} ms"
                 f"  CPU {r['cpu_ms']:7.1f} ms"
                 f"  HTML {r['html_kb']:6.1f} KB  page {r['page_kb']:6.1f} KB"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,6 +71,17 @@ class Settings(BaseSettings):
     hash_concurrency: int = Field(
         default=2, ge=1, le=64, description="file hashing requests at once (lookup, uploads)"
     )
+    handling_marking: str = Field(
+        default="TLP:AMBER · law enforcement and named recipients only",
+        description="printed at the top of every PDF report page (a report may give its own)",
+    )
+
+    @field_validator("handling_marking")
+    @classmethod
+    def _marking(cls, value: str) -> str:
+        from takedown.ops.render import handling_marking
+
+        return handling_marking(value)  # ValueError: pydantic names the setting
 
     @property
     def resolved_database_url(self) -> str:

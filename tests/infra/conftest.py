@@ -27,6 +27,7 @@ def add_sighting(
     seen_at: datetime | None = None,
     removed_at: datetime | None = None,
     body: bytes | None = None,
+    platform_key: str | None = None,
 ) -> int:
     host = url.split("/")[2]
     parts = host.split(".")
@@ -53,7 +54,7 @@ def add_sighting(
             canonical_url=url,
             host=host,
             registrable_domain=domain,
-            platform_key=f"unknown:{domain}",
+            platform_key=platform_key or f"unknown:{domain}",
             content_id=content_id,
             seen_at=seen_at,
             removed_at=removed_at,

@@ -194,3 +194,24 @@ def test_larger_random_graphs_cut_and_dominators_equal_networkx(seed: int) -> No
         chain.append(sg.nodes[v])
         v = theirs[v]
     assert spof == chain[::-1]
+
+
+@pytest.mark.parametrize("seed", range(0, 25, 3))
+def test_plain_python_and_compiled_kernels_agree(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small serving graphs run in plain Python, big ones compiled: the same answers."""
+    import takedown.infra.plan as plan
+
+    g = _random_outlet_graph(seed)
+    outlet = g.labels.index("o")
+    answers = []
+    for threshold in (10**9, 0, 5):  # all plain; all compiled; BFS gives up, then compiled
+        monkeypatch.setattr(plan, "COMPILED_FROM", threshold)
+        sg = serving_graph(g, outlet)
+        answers.append(
+            (sg, immediate_dominators(sg), takedown_plan(g, outlet), ranked_dependencies(g, outlet))
+        )
+    assert answers[0] == answers[1] == answers[2]
+    assert plan_outlets(g, [outlet])[outlet] == answers[0][2]  # the batch: always compiled
+    assert len(answers[0][0].nodes) > 5

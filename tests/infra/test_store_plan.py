@@ -167,3 +167,46 @@ def test_outlet_by_bank_label_collects_matched_domains(app: App) -> None:
             "label-site.example",
         ]
         assert outlet_domains(session, get_outlet(session, "Other label")) == []
+
+
+def test_label_outlet_leaves_out_platform_domains(app: App) -> None:
+    """A label's matches on platforms (facebook.com, x.com, google.com) are not outlet domains."""
+    from takedown.infra.store import define_outlet, get_outlet, outlet_domains
+    from takedown.store.models import Bank, BankEntry, Match, Platform, Sighting
+
+    ids = [
+        add_sighting(app, "https://own-site.example/a", body=b"known"),
+        add_sighting(app, "https://www.facebook.com/p/1", body=b"known", platform_key="facebook"),
+        add_sighting(app, "https://x.com/u/status/1", body=b"known", platform_key="x"),
+        # no platform claims this host, but google.com is a platform's (drive.google.com)
+        add_sighting(app, "https://evil.google.com/x", body=b"known"),
+        # an operator's platform row (registry override) marked known
+        add_sighting(app, "https://forum.partner.example/t/1", body=b"known", platform_key="pf"),
+        # a stored unknown:… key on a domain the registry claims (attributed before an update)
+        add_sighting(app, "https://t.me/c/1", body=b"known", platform_key="unknown:t.me"),
+    ]
+    with app.db.session() as session:
+        session.add(Platform(key="pf", name="Partner forum", kind="forum", known=True))
+        bank = Bank(name="partner")
+        session.add(bank)
+        session.flush()
+        entry = BankEntry(bank_id=bank.id, signal_type="sha256", value="y", labels={"net": "z"})
+        session.add(entry)
+        session.flush()
+        content_id = session.get(Sighting, ids[0]).content_id  # type: ignore[union-attr]
+        session.add(
+            Match(
+                key=f"c{content_id}:sha256:e{entry.id}",
+                content_id=content_id,
+                signal_type="sha256",
+                bank_entry_id=entry.id,
+                distance=0,
+            )
+        )
+        # an explicit member stays whatever it is: the operator named it
+        define_outlet(session, "Label net", ["fb.com"], label="net:z")
+    with app.db.session() as session:
+        assert outlet_domains(session, get_outlet(session, "Label net")) == [
+            "fb.com",
+            "own-site.example",
+        ]

@@ -17,8 +17,8 @@ from takedown.referrals.board import OVERDUE_STATES, board, listing
 from takedown.referrals.models import Referral, ReferralItem
 from takedown.referrals.routing import draft
 from takedown.store.models import Sighting
+from takedown.web.referral_pages import _referrals_of
 from takedown.web.referral_table import addressee_rows
-from takedown.web.views import _referrals_of
 from tests.api.scope_world import OPERATION, OTHER, build
 from tests.api.seed import OWNER
 

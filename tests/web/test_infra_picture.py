@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from takedown.web.ops_pages import picture_svg
+from takedown.web.infra_pages import picture_svg
 
 HTML = (
     "<!doctype html><html><head><title>Infrastructure of x</title></head><body>"

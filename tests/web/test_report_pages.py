@@ -114,3 +114,26 @@ def test_transparency_page_counts_what_the_agency_may_see(app: App, tmp_path: Pa
             refused = client.get("/reports/transparency", params=bad)
             assert refused.status_code == 200 and "Give the period" in refused.text
             assert "items removed" not in refused.text
+
+
+def test_report_page_chooses_the_pdf_handling_marking(app: App, tmp_path: Path) -> None:
+    from takedown.ops.render import HANDLING
+    from tests.ops.test_report_marking import pdf_pages
+
+    _world(app, tmp_path)
+    with TestClient(create_app(app)) as client:
+        log_in(client, "ana", PASSWORD)
+        html = client.get(REPORT).text
+        assert 'name="marking"' in html and f'value="{HANDLING}"' in html
+        response = client.get(REPORT, params={"format": "pdf", "marking": "TLP:RED · cell 7"})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/pdf"
+        pages = pdf_pages(response.content, tmp_path)
+        assert pages and all("TLP:RED · cell 7" in p and HANDLING not in p for p in pages)
+        default = pdf_pages(client.get(REPORT, params={"format": "pdf"}).content, tmp_path)
+        assert default and all(HANDLING in p for p in default)
+        for bad in ("", "bell\x07", "x" * 201):
+            refused = client.get(REPORT, params={"format": "pdf", "marking": bad})
+            assert refused.status_code == 400, bad
+            assert "text/html" in refused.headers["content-type"]
+            assert "Handling marking" in refused.text

@@ -24,9 +24,12 @@ from takedown.boundary import InvalidValue
 from takedown.web import (
     complaint_pages,
     dashboard_pages,
+    infra_pages,
     jobs_page,
+    material_pages,
     ops_pages,
     queue_pages,
+    referral_pages,
     report_charts,
     views,
 )
@@ -127,11 +130,14 @@ def create_app(app: App) -> FastAPI:
     # outermost (added last), so refusals of BodyLimit carry the headers too
     api.add_middleware(ActorAndHeaders, takedown=app, session_cookie=views.COOKIE)
     api.include_router(views.router)
+    api.include_router(material_pages.router)  # /material
+    api.include_router(referral_pages.router)  # /referrals
     api.include_router(queue_pages.router)  # /queue/bulk
     api.include_router(dashboard_pages.router)  # /dashboard, /media
     api.include_router(complaint_pages.router)  # before /operations/{name:path}
     api.include_router(report_charts.router)  # before /reports/operation/{name:path}
     api.include_router(ops_pages.router)
+    api.include_router(infra_pages.router)  # /infra
     api.include_router(jobs_page.router)  # /jobs
     api.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
     return api

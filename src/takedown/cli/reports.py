@@ -42,13 +42,34 @@ def audit_verify(ctx: click.Context, as_json: bool) -> None:
 FORMAT = click.Choice(["html", "pdf", "json"])
 
 
+MARKING = click.option(
+    "--marking",
+    help="Handling marking printed on every PDF page (default: the TAKEDOWN_HANDLING_MARKING "
+    "setting).",
+)
+
+
 def _write_report(
-    ctx: click.Context, data: dict[str, Any], fmt: str, out: Path | None, as_json: bool
+    ctx: click.Context,
+    data: dict[str, Any],
+    fmt: str,
+    out: Path | None,
+    as_json: bool,
+    marking: str | None = None,
 ) -> None:
+    from takedown.ops.render import handling_marking
     from takedown.ops.reports import render
     from takedown.store.audit import acting_as, record
 
-    body = render(data, fmt)
+    if marking is not None and fmt != "pdf":
+        raise fail("--marking applies to PDF reports only (--format pdf)")
+    try:
+        chosen = handling_marking(
+            marking if marking is not None else app_of(ctx).settings.handling_marking
+        )
+    except ValueError as exc:
+        raise fail(f"--marking: {exc}") from exc
+    body = render(data, fmt, chosen)
     if out is None:
         if fmt == "pdf":
             raise fail("a PDF report needs --out FILE")
@@ -62,7 +83,10 @@ def _write_report(
         target = str(out)
     app = app_of(ctx)
     with acting_as(actor()), app.db.engine.begin() as conn:
-        record(conn, "export", "report", {"kind": data["kind"], "format": fmt, "out": target})
+        details = {"kind": data["kind"], "format": fmt, "out": target}
+        if fmt == "pdf":
+            details["marking"] = chosen
+        record(conn, "export", "report", details)
     if out is not None:
         summary = {"out": target, "format": fmt, "bytes": len(body), "kind": data["kind"]}
         emit(as_json, summary, lambda: console.print(f"Wrote {target} ({len(body)} bytes)."))
@@ -77,17 +101,18 @@ def report() -> None:
 @click.argument("name")
 @click.option("--format", "fmt", type=FORMAT, default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@MARKING
 @json_option
 @click.pass_context
 def report_operation(
-    ctx: click.Context, name: str, fmt: str, out: Path | None, as_json: bool
+    ctx: click.Context, name: str, fmt: str, out: Path | None, marking: str | None, as_json: bool
 ) -> None:
     """The report of operation NAME (items, platforms, languages, removal, re-uploads)."""
     from takedown.ops.reports import operation_report
 
     with transaction(ctx) as session:
         data = operation_report(session, name)
-    _write_report(ctx, data, fmt, out, as_json)
+    _write_report(ctx, data, fmt, out, as_json, marking)
 
 
 @report.command("transparency")
@@ -95,17 +120,24 @@ def report_operation(
 @click.option("--to", "end", required=True, help="Period end, exclusive (ISO 8601).")
 @click.option("--format", "fmt", type=FORMAT, default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@MARKING
 @json_option
 @click.pass_context
 def report_transparency(
-    ctx: click.Context, start: str, end: str, fmt: str, out: Path | None, as_json: bool
+    ctx: click.Context,
+    start: str,
+    end: str,
+    fmt: str,
+    out: Path | None,
+    marking: str | None,
+    as_json: bool,
 ) -> None:
     """Transparency figures of a period (TCO Art. 7 and 8) with breakdowns."""
     from takedown.ops.reports import transparency_report
 
     with transaction(ctx) as session:
         data = transparency_report(session, parse_time(start, "--from"), parse_time(end, "--to"))
-    _write_report(ctx, data, fmt, out, as_json)
+    _write_report(ctx, data, fmt, out, as_json, marking)
 
 
 COMMANDS: list[click.Command] = [audit, report]

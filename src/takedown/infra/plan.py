@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +29,23 @@ SERVING = frozenset(
 )
 _SERVING_MASK = np.zeros(len(EdgeKind), dtype=bool)
 _SERVING_MASK[list(SERVING)] = True
+
+
+#: Serving subgraphs up to this many local nodes are planned in plain Python
+#: (:mod:`takedown.infra.kernels_py`, milliseconds at this size); bigger ones by the same
+#: functions compiled with numba (:mod:`takedown.infra.kernels`), whose start-up in a fresh
+#: process (about 2 s CPU) would otherwise dominate the infrastructure page's first load.
+COMPILED_FROM = 2_000
+
+
+def _kernels(local_nodes: int, compiled: bool = False) -> Any:
+    if local_nodes < COMPILED_FROM and not compiled:
+        from takedown.infra import kernels_py
+
+        return kernels_py
+    from takedown.infra import kernels
+
+    return kernels
 
 
 class PlanError(ValueError):
@@ -62,17 +80,18 @@ class ServingCSR:
 
 
 def serving_csr(
-    g: InfraGraph, outlet: int, scratch: npt.NDArray[np.int64] | None = None
+    g: InfraGraph,
+    outlet: int,
+    scratch: npt.NDArray[np.int64] | None = None,
+    compiled: bool = False,
 ) -> ServingCSR:
-    """The outlet's serving subgraph (compiled BFS). ``scratch``: -1s of length ``n_nodes``,
-    reusable across calls (restored on return)."""
-    from takedown.infra.kernels import serving_csr as kernel
-
+    """The outlet's serving subgraph (BFS; compiled when it is big or ``compiled``).
+    ``scratch``: -1s of length ``n_nodes``, reusable across calls (restored on return)."""
     if not 0 <= outlet < g.n_nodes or g.node_kind[outlet] != NodeKind.OUTLET:
         raise PlanError(f"node {outlet} is not an outlet")
     if scratch is None:
         scratch = np.full(g.n_nodes, -1, dtype=np.int64)
-    nodes, ptr, idx, endpoints = kernel(
+    args = (
         g.indptr,
         g.dst,
         g.edge_kind,
@@ -83,6 +102,11 @@ def serving_csr(
         int(NodeKind.NETWORK),
         scratch,
     )
+    # plain Python first, giving up past COMPILED_FROM local nodes; then the compiled BFS
+    found = None if compiled else _kernels(0).serving_csr(*args, COMPILED_FROM)
+    if found is None or found[3] < 0:
+        found = _kernels(0, compiled=True).serving_csr(*args, g.n_nodes + 1)
+    nodes, ptr, idx, endpoints = found
     if not endpoints:
         raise PlanError(f"outlet {outlet} reaches no serving endpoint")
     return ServingCSR(nodes, ptr, idx)
@@ -104,17 +128,13 @@ def _csr_of(sg: ServingGraph) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int
 
 def immediate_dominators(sg: ServingGraph) -> list[int]:
     """Cooper-Harvey-Kennedy iterative dominators; idom[root]=root, -1 if unreachable."""
-    from takedown.infra.kernels import dominators
-
     ptr, idx = _csr_of(sg)
-    result: list[int] = dominators(ptr, idx).tolist()
+    result: list[int] = _kernels(len(sg.nodes)).dominators(ptr, idx).tolist()
     return result
 
 
-def _spof(sc: ServingCSR) -> list[int]:
-    from takedown.infra.kernels import dominators
-
-    idom = dominators(sc.ptr, sc.idx)
+def _spof(sc: ServingCSR, compiled: bool = False) -> list[int]:
+    idom = _kernels(len(sc.nodes), compiled).dominators(sc.ptr, sc.idx)
     out: list[int] = []
     v = int(idom[sc.sink])
     while v > 0:
@@ -128,10 +148,8 @@ def single_points_of_failure(g: InfraGraph, outlet: int) -> list[int]:
     return _spof(serving_csr(g, outlet))
 
 
-def _cut(sc: ServingCSR) -> list[int]:
-    from takedown.infra.kernels import min_vertex_cut
-
-    flow, cut_local = min_vertex_cut(sc.ptr, sc.idx)
+def _cut(sc: ServingCSR, compiled: bool = False) -> list[int]:
+    flow, cut_local = _kernels(len(sc.nodes), compiled).min_vertex_cut(sc.ptr, sc.idx)
     if flow < 0:
         raise PlanError("outlet is adjacent to its audience: no vertex cut")
     if len(cut_local) != flow:
@@ -145,17 +163,21 @@ def minimum_vertex_cut(g: InfraGraph, outlet: int) -> list[int]:
 
 
 def takedown_plan(
-    g: InfraGraph, outlet: int, scratch: npt.NDArray[np.int64] | None = None
+    g: InfraGraph,
+    outlet: int,
+    scratch: npt.NDArray[np.int64] | None = None,
+    compiled: bool = False,
 ) -> tuple[list[int], list[int]]:
     """(single points of failure, one minimum vertex cut) from one subgraph extraction."""
-    sc = serving_csr(g, outlet, scratch)
-    return _spof(sc), _cut(sc)
+    sc = serving_csr(g, outlet, scratch, compiled)
+    return _spof(sc, compiled), _cut(sc, compiled)
 
 
 def plan_outlets(g: InfraGraph, outlets: list[int]) -> dict[int, tuple[list[int], list[int]]]:
-    """:func:`takedown_plan` for many outlets, sharing one scratch array."""
+    """:func:`takedown_plan` for many outlets, sharing one scratch array, always compiled
+    (numba's start-up is paid once for the batch)."""
     scratch = np.full(g.n_nodes, -1, dtype=np.int64)
-    return {o: takedown_plan(g, o, scratch) for o in outlets}
+    return {o: takedown_plan(g, o, scratch, compiled=True) for o in outlets}
 
 
 def ranked_dependencies(g: InfraGraph, outlet: int) -> list[tuple[int, int]]:

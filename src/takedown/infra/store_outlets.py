@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from takedown.infra.facts import LabelError, host_name, text_label
 from takedown.infra.models import InfraOutlet, InfraOutletDomain
-from takedown.store.models import BankEntry, Match, Sighting
+from takedown.store.models import BankEntry, Match, Platform, Sighting
 
 
 class OutletError(ValueError):
@@ -74,8 +75,30 @@ def _label_matches(labels: dict[str, Any] | None, wanted: str) -> bool:
     return got == value or (isinstance(got, list) and value in got)
 
 
+@cache
+def platform_claimed_domains() -> frozenset[str]:
+    """Every domain the platform registry claims, and the parents of those domains.
+
+    ``drive.google.com`` is claimed by Google Drive, so ``google.com`` (the registrable domain
+    of an unclaimed ``evil.google.com``) is a platform's domain too, never an outlet's.
+    """
+    from takedown.urls.platforms import PlatformRegistry
+
+    out: set[str] = set()
+    for platform in PlatformRegistry.load_default():
+        for domain in platform.domains:
+            labels = domain.lower().split(".")
+            out.update(".".join(labels[i:]) for i in range(len(labels) - 1))
+    return frozenset(out)
+
+
 def outlet_domains(session: Session, outlet: InfraOutlet) -> list[str]:
-    """Explicit members plus the registrable domains of sightings matched under its label."""
+    """Explicit members plus the registrable domains of sightings matched under its label.
+
+    Sightings on known platforms (a ``platform_key`` that is not ``unknown:…``, or a platform
+    row marked known) and domains a platform claims are left out: a label's matches on
+    facebook.com or google.com do not make those domains part of the outlet.
+    """
     domains = set(
         session.scalars(
             select(InfraOutletDomain.domain).where(InfraOutletDomain.outlet_id == outlet.id)
@@ -89,9 +112,16 @@ def outlet_domains(session: Session, outlet: InfraOutlet) -> list[str]:
                 (Match.content_id == Sighting.content_id) | (Match.sighting_id == Sighting.id),
             )
             .join(BankEntry, BankEntry.id == Match.bank_entry_id)
-            .where(Match.state == "active", Sighting.registrable_domain.is_not(None))
+            .outerjoin(Platform, Platform.key == Sighting.platform_key)
+            .where(
+                Match.state == "active",
+                Sighting.registrable_domain.is_not(None),
+                or_(Sighting.platform_key.is_(None), Sighting.platform_key.like("unknown:%")),
+                or_(Platform.known.is_(None), Platform.known.is_(False)),
+            )
         )
+        claimed = platform_claimed_domains()
         for domain, labels in rows:
-            if domain and _label_matches(labels, outlet.label):
+            if domain and domain not in claimed and _label_matches(labels, outlet.label):
                 domains.add(domain)
     return sorted(domains)

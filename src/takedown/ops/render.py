@@ -10,6 +10,7 @@ import base64
 import html
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -179,9 +180,32 @@ def render_html(report: dict[str, Any]) -> bytes:
     return "\n".join(parts).encode()
 
 
-#: The handling marking printed at the top of every PDF page (reports name operations,
-#: platforms and outlets: not for publication as they stand).
-HANDLING = "OFFICIAL-SENSITIVE · law enforcement and named recipients only"
+#: The default handling marking printed at the top of every PDF page (reports name
+#: operations, platforms and outlets: not for publication as they stand). Operators set their
+#: own with ``TAKEDOWN_HANDLING_MARKING``; a report may carry another (``--marking``, the
+#: report page's field).
+HANDLING = "TLP:AMBER · law enforcement and named recipients only"
+MARKING_MAX = 200
+
+
+def handling_marking(text: str | None) -> str:
+    """A handling marking as given, checked: one line of 1-200 printable characters (any
+    script; Arabic and Hebrew are shaped like the rest of the PDF). ValueError otherwise."""
+    if text is None:
+        return HANDLING
+    if not isinstance(text, str):
+        raise ValueError("the handling marking must be text")
+    marking = " ".join(text.split())
+    if not marking:
+        raise ValueError("the handling marking is empty")
+    if len(marking) > MARKING_MAX:
+        raise ValueError(f"the handling marking is limited to {MARKING_MAX} characters")
+    bad = next((c for c in marking if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn")), None)
+    if bad is not None:
+        raise ValueError(f"the handling marking holds a control character (U+{ord(bad):04X})")
+    return marking
+
+
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
@@ -228,10 +252,12 @@ def visual(text: str) -> tuple[str, bool]:
     return str(get_display(shaped, base_dir="R" if rtl else "L")), rtl
 
 
-def render_pdf(report: dict[str, Any]) -> bytes:
+def render_pdf(report: dict[str, Any], marking: str | None = None) -> bytes:
     """The report as PDF: a Unicode font embedded (Arabic shaped, right-to-left laid out),
-    the handling marking and page numbers on every page, headings kept with what follows,
-    the summary first and one volume chart."""
+    the handling marking (``marking``, checked by :func:`handling_marking`; default
+    :data:`HANDLING`) and page numbers on every page, headings kept with what follows, the
+    summary first and one volume chart."""
+    shown_marking, _rtl = visual(handling_marking(marking))
     import importlib
 
     def rl(name: str) -> Any:
@@ -267,7 +293,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         canvas.saveState()
         canvas.setFont(bold, 8)
         canvas.setFillColor(colors.darkred)
-        canvas.drawCentredString(A4[0] / 2, A4[1] - 1.2 * cm, HANDLING)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 1.2 * cm, shown_marking)
         canvas.setFont(regular, 8)
         canvas.setFillColor(colors.black)
         footer, _rtl = visual(f"{_short(title_text, 90)} · page {doc.page}")
@@ -301,7 +327,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def render(report: dict[str, Any], fmt: str) -> bytes:
+def render(report: dict[str, Any], fmt: str, marking: str | None = None) -> bytes:
+    """The report as json, html or pdf (``marking``: the PDF's handling marking)."""
     if fmt == "json":
         import json
 
@@ -309,5 +336,5 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     if fmt == "html":
         return render_html(report)
     if fmt == "pdf":
-        return render_pdf(report)
+        return render_pdf(report, marking)
     raise ValueError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")

@@ -1,6 +1,6 @@
-"""The web workspace: login, review queue, material page, referrals board; what every page
-shares (session user, CSRF check, page rendering). Dashboard and media:
-:mod:`takedown.web.dashboard_pages`.
+"""The web workspace: login and review queue; what every page shares (session user, CSRF
+check, page rendering). Material page: :mod:`takedown.web.material_pages`; referrals board:
+:mod:`takedown.web.referral_pages`; dashboard and media: :mod:`takedown.web.dashboard_pages`.
 
 Security: session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS); a CSRF token in
 every form, checked on every POST; a strict Content-Security-Policy on every page (set in
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +27,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy import select
 
-from takedown.access.banks import readable as readable_banks
 from takedown.access.policy import page_mark, public
 from takedown.access.roles import allowed
 from takedown.api.auth import (
@@ -39,31 +37,23 @@ from takedown.api.auth import (
     start_session,
 )
 from takedown.api.middleware import SESSION_USER
-from takedown.api.models import ApiReviewDecision, ApiUser
+from takedown.api.models import ApiReviewDecision
 from takedown.api.scope import (
     Viewer,
-    can_see_cluster,
     can_see_sighting,
-    sighting_filter,
 )
 from takedown.app import App
-from takedown.referrals.board import listing
-from takedown.referrals.machine import KINDS
 from takedown.referrals.models import ReferralItem
-from takedown.referrals.outbox import ChannelError, send_due
-from takedown.referrals.outbox import queue as queue_referrals
-from takedown.referrals.routing import draft
 from takedown.store.blobs import BlobError
-from takedown.store.models import Bank, BankEntry, Cluster, Content, Match, Platform, Sighting
-from takedown.web import humane, referral_table, svg, throttle
-from takedown.web.queue import CLOSING, DECISIONS, how_matched
+from takedown.store.models import Content
+from takedown.web import humane, throttle
+from takedown.web.queue import CLOSING, DECISIONS
 from takedown.web.queue_list import (
     PER_PAGE,
     REOPEN,
     SORTS,
     TABS,
     QueueQuery,
-    latest_decisions,
     queue_page,
 )
 from takedown.web.text import has_controls, inert
@@ -393,235 +383,9 @@ def decide(
     return _answer(request, 200, DECISIONS.get(decision, "Back in the queue"), back)
 
 
-# -- material page --------------------------------------------------------------------------
-@router.get("/material/{cluster_id}", response_class=HTMLResponse, **needs("read"))
-def material(request: Request, cluster_id: Id, user: User) -> HTMLResponse:
-    app = _app(request)
-    viewer = viewer_of(user)
-    with app.db.session() as session:
-        cluster = session.get(Cluster, cluster_id)
-        if cluster is None or not can_see_cluster(session, viewer, cluster_id):
-            return not_found(request, user, "No such material.")
-        rows = session.execute(
-            select(Sighting, Content)
-            .join(Content, Content.id == Sighting.content_id)
-            .where(Content.cluster_id == cluster_id, sighting_filter(session, viewer))
-            .order_by(Sighting.seen_at, Sighting.id)
-            .limit(5000)
-        ).all()
-        decisions: dict[int, str] = {}
-        for sid, decision in session.execute(
-            select(ApiReviewDecision.sighting_id, ApiReviewDecision.decision)
-            .where(ApiReviewDecision.sighting_id.in_([s.id for s, _c in rows]))
-            .order_by(ApiReviewDecision.id)
-        ):
-            decisions[sid] = decision  # the latest decision stands (an undo reopens)
-        names = {k: n for k, n in session.execute(select(Platform.key, Platform.name))}
-        banks = session.execute(
-            select(Bank.name, BankEntry.labels)
-            .join(BankEntry, BankEntry.bank_id == Bank.id)
-            .join(Match, Match.bank_entry_id == BankEntry.id)
-            .join(Content, Content.id == Match.content_id)
-            .where(Content.cluster_id == cluster_id, Bank.allow_list.is_(False))
-            .where(readable_banks(viewer))
-            .limit(20)
-        ).all()
-        matched = how_matched(session, {c.id for _s, c in rows})
-    copies = []
-    for s, c in rows:
-        state = "reupload" if s.reupload_of_id else ("removed" if s.removed_at else "online")
-        copies.append(
-            {
-                "sighting": s,
-                "content": c,
-                "platform": names.get(s.platform_key or "", s.platform_key or "unknown"),
-                "state": state,
-                "decision": decisions.get(s.id),
-                "matched": matched.get(c.id, []),
-            }
-        )
-    return page(
-        request,
-        "material.html",
-        user,
-        cluster=cluster,
-        copies=copies,
-        banks=banks,
-        title=f"Material {cluster_id}",
-    )
-
-
-@router.get("/material/{cluster_id}/timeline.svg", response_model=None, **needs("read"))
-def material_timeline(request: Request, cluster_id: Id, user: User) -> Response:
-    app = _app(request)
-    viewer = viewer_of(user)
-    with app.db.session() as session:
-        if not can_see_cluster(session, viewer, cluster_id):
-            return Response("no such material", status_code=404, media_type="text/plain")
-        rows = session.execute(
-            select(
-                Sighting.platform_key,
-                Sighting.seen_at,
-                Sighting.removed_at,
-                Sighting.reupload_of_id,
-            )
-            .join(Content, Content.id == Sighting.content_id)
-            .where(
-                Content.cluster_id == cluster_id,
-                Sighting.seen_at.is_not(None),
-                sighting_filter(session, viewer),
-            )
-            .limit(5000)
-        ).all()
-    items: list[tuple[str, float, str]] = []
-    for platform, seen, removed, reup in rows:
-        if seen is None:
-            continue
-        lane = platform or "unknown"
-        items.append((lane, seen.timestamp(), "reupload" if reup else "online"))
-        if removed is not None:
-            items.append((lane, removed.timestamp(), "removed"))
-    lanes = sorted({i[0] for i in items})
-    times = [i[1] for i in items] or [0.0]
-    body = svg.timeline(items, lanes, min(times), max(times), f"Copies of material {cluster_id}")
-    return _svg(body)
-
-
 def _svg(body: str) -> Response:
     return Response(
         body,
         media_type="image/svg+xml",
         headers={"Content-Security-Policy": MEDIA_CSP, "Cache-Control": "no-store"},
     )
-
-
-# -- referrals board ------------------------------------------------------------------------
-def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Sightings reviewers decided to refer that are in no referral yet, per platform; each
-    held by another agency's deconfliction hold carries ``blocked`` ("deconfliction hit:
-    contact <agency>", never the hold's reason)."""
-    from takedown.ops.holds import check
-
-    out: dict[str, list[dict[str, Any]]] = {}
-    latest = latest_decisions()
-    with app.db.session() as session:
-        referred = select(ReferralItem.sighting_id)
-        for decision, s, who in session.execute(
-            select(ApiReviewDecision, Sighting, ApiUser.username)
-            .join(Sighting, Sighting.id == ApiReviewDecision.sighting_id)
-            .outerjoin(ApiUser, ApiUser.id == ApiReviewDecision.user_id)
-            .where(
-                ApiReviewDecision.decision == "refer",
-                ApiReviewDecision.id.in_(select(latest.c.id)),  # not undone since
-                Sighting.id.not_in(referred),
-                sighting_filter(session, viewer),
-            )
-            .order_by(ApiReviewDecision.at.desc())
-            .limit(2000)
-        ):
-            rows = out.setdefault(s.platform_key or "unknown", [])
-            if all(r["sighting"].id != s.id for r in rows):
-                rows.append({"decision": decision, "sighting": s, "by": who, "blocked": None})
-        sightings = [r["sighting"] for rows in out.values() for r in rows]
-        held = check(session, sightings, agency_id=viewer.agency_id, record_hits=False)
-        for rows in out.values():
-            for r in rows:
-                found = held.get(r["sighting"].id)
-                r["blocked"] = found.message if found else None
-    return sorted(out.items())
-
-
-def _referrals_of(app: App, viewer: Viewer) -> list[dict[str, Any]]:
-    """The referrals the viewer may see, with counts of the items it may see (filtered and
-    counted by the database: ``takedown.referrals.board.listing``)."""
-    return listing(app, limit=100_000, viewer=viewer)
-
-
-@router.get("/referrals", response_class=HTMLResponse, **needs("read"))
-def referrals_board(
-    request: Request,
-    user: User,
-    sent: Annotated[int | None, Query(ge=0, le=10**6)] = None,
-    held: Annotated[int | None, Query(ge=0, le=10**6)] = None,
-    addressee: Annotated[str, Query(max_length=255)] = "",
-    state: Annotated[str, Query(max_length=32)] = "",
-    page_number: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
-    """Per addressee: pending, overdue (removal orders past their hour), answered, removed
-    share and median time to removal; the referrals a page at a time (filtered by addressee
-    or state); and what reviewers decided to refer, ready to send per addressee."""
-    app = _app(request)
-    viewer = viewer_of(user)
-    now = datetime.now(UTC)
-    referrals = _referrals_of(app, viewer)
-    shown = [
-        r
-        for r in referrals
-        if (not addressee or r["addressee"] == addressee) and (not state or r["state"] == state)
-    ]
-    pages = max(1, -(-len(shown) // referral_table.PER_PAGE))
-    number = min(page_number, pages)
-    start = (number - 1) * referral_table.PER_PAGE
-    return page(
-        request,
-        "referrals.html",
-        user,
-        board=referral_table.addressee_rows(referrals, referral_table.removals(app, viewer), now),
-        referrals=shown[start : start + referral_table.PER_PAGE],
-        listed={
-            "total": len(shown),
-            "first": start + 1,
-            "page": number,
-            "pages": pages,
-            "addressee": addressee,
-            "state": state,
-            "states": sorted({r["state"] for r in referrals}),
-        },
-        to_refer=_decided_unreferred(app, viewer),
-        now=now,
-        sent=sent,
-        held=held,
-        title="Referrals",
-    )
-
-
-@router.post("/referrals/send", response_model=None, **needs("refer", "send referrals"))
-def send_decided(
-    request: Request,
-    user: User,
-    csrf: Annotated[str, Form(max_length=200)],
-    order: Annotated[str, Form(max_length=8)] = "",
-    basis: Annotated[str, Form(max_length=1000)] = "",
-    platform: Annotated[str, Form(max_length=255)] = "",
-) -> Response:
-    """Draft referrals (or removal orders) for the items decided "refer" and send them: for
-    one platform's items when ``platform`` is given, else for all."""
-    if (refusal := refused(user, csrf, "refer", "send referrals")) is not None:
-        return refusal
-    app = _app(request)
-    viewer = viewer_of(user)
-    ids = [
-        r["sighting"].id
-        for key, rows in _decided_unreferred(app, viewer)
-        if not platform or key == platform
-        for r in rows
-    ]
-    kind = KINDS[1] if order == "yes" else KINDS[0]
-    routed = draft(
-        app,
-        kind=kind,
-        basis=basis.strip() or None,
-        actor=user.username,
-        agency_id=user.agency_id,
-        only=ids,
-    )
-    references = [r.reference for r in routed.drafted]
-    sent = 0
-    if references:
-        try:
-            queue_referrals(app, references)
-        except ChannelError as exc:
-            return error_page(request, 409, f"Cannot send: {inert(str(exc), 500)}", user)
-        sent = len(send_due(app).sent)
-    held = f"&held={len(routed.blocked)}" if routed.blocked else ""
-    return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)
