@@ -118,7 +118,9 @@ def ingest(
             except IntakeError as exc:
                 raise fail(f"{source}: {exc}") from exc
             reports.append(report)
-            if report.new_content_ids:
+            if report.jobs_queued is not None:
+                report_matching[report.import_id] = {"queued": report.jobs_queued}
+            elif report.new_content_ids:
                 bar.update(task, description=f"hash and match {source.name}")
                 report_matching[report.import_id] = process_new_content(
                     obj.app, report.new_content_ids
@@ -135,7 +137,11 @@ def ingest(
         for report in reports:
             print_report(report)
             done = report_matching.get(report.import_id)
-            if done:
+            if done and "queued" in done:
+                console.print(
+                    f"  matching: {done['queued']} hashing job(s) queued (see: takedown jobs)"
+                )
+            elif done:
                 console.print(
                     f"  matching: {done['hashed']} content hashed ({done['failed']} with errors), "
                     f"{done['known']} known material, {done['copies']} copies of earlier content"
