@@ -7,4 +7,7 @@ def load() -> None:
     import takedown.jobs.reprocess
     import takedown.matching.hashing
     import takedown.matching.matcher
-    import takedown.matching.rehash  # noqa: F401
+    import takedown.matching.rehash
+    import takedown.referrals.outbox
+    import takedown.verify.reuploads
+    import takedown.verify.run  # noqa: F401

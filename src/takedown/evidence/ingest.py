@@ -188,6 +188,9 @@ class Ingestor:
         when their material was removed before; new content is marked by the matcher."""
         from takedown.verify.reuploads import mark_reuploads_of_import
 
+        if self.app.queued:  # a job (the run is committed: the job sees all its sightings)
+            self.app.jobs.submit("verify.reuploads", import_id=run_id)
+            return
         with self.app.db.session() as session:
             mark_reuploads_of_import(session, run_id)
 

@@ -44,6 +44,9 @@ QUEUES: dict[str, str] = {
     "signals.compute": "hashing",
     "match.contents": "matching",
     "content.reprocess": "default",
+    "verify.check": "verify",
+    "verify.reuploads": "matching",
+    "referrals.send": "referrals",
 }
 LOCKS: dict[str, str] = {"match.contents": "match"}
 # Tasks of which at most one job may be waiting at a time (further submissions are no-ops).

@@ -617,11 +617,16 @@ def send_decided(
     )
     references = [r.reference for r in routed.drafted]
     sent = 0
+    held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     if references:
         try:
             queue_referrals(app, references)
         except ChannelError as exc:
             return error_page(request, 409, f"Cannot send: {inert(str(exc), 500)}", user)
+        if app.queued:  # PostgreSQL: a worker sends; the page request does not wait for it
+            app.jobs.submit("referrals.send")
+            if allowed(user.role, "administer"):
+                return RedirectResponse("/jobs", status_code=303)
+            return RedirectResponse(f"/referrals?queued=1{held}", status_code=303)
         sent = len(send_due(app).sent)
-    held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)
