@@ -9,6 +9,7 @@ import click
 
 from takedown.cli.ops_common import actor, app_of, emit, parse_time, transaction
 from takedown.cli.output import console, fail, json_option, print_json
+from takedown.cli.queued import collect, wait_option
 
 
 # -- audit --------------------------------------------------------------------------------------
@@ -46,9 +47,15 @@ def _write_report(
     ctx: click.Context, data: dict[str, Any], fmt: str, out: Path | None, as_json: bool
 ) -> None:
     from takedown.ops.reports import render
+
+    _write_body(ctx, data["kind"], render(data, fmt), fmt, out, as_json)
+
+
+def _write_body(
+    ctx: click.Context, kind: str, body: bytes, fmt: str, out: Path | None, as_json: bool
+) -> None:
     from takedown.store.audit import acting_as, record
 
-    body = render(data, fmt)
     if out is None:
         if fmt == "pdf":
             raise fail("a PDF report needs --out FILE")
@@ -62,10 +69,45 @@ def _write_report(
         target = str(out)
     app = app_of(ctx)
     with acting_as(actor()), app.db.engine.begin() as conn:
-        record(conn, "export", "report", {"kind": data["kind"], "format": fmt, "out": target})
+        record(conn, "export", "report", {"kind": kind, "format": fmt, "out": target})
     if out is not None:
-        summary = {"out": target, "format": fmt, "bytes": len(body), "kind": data["kind"]}
+        summary = {"out": target, "format": fmt, "bytes": len(body), "kind": kind}
         emit(as_json, summary, lambda: console.print(f"Wrote {target} ({len(body)} bytes)."))
+
+
+def _queued_report(
+    ctx: click.Context,
+    arguments: dict[str, Any],
+    out: Path | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> bool:
+    """On PostgreSQL: build the report as a job (True); on SQLite do nothing (False).
+
+    Without ``wait`` the job id is printed (the report is kept: ``takedown jobs output``);
+    with ``wait`` the report is written as an in-process run writes it.
+    """
+    from takedown.jobs.results import get_file
+
+    app = app_of(ctx)
+    if not app.queued:
+        return False
+    fmt = arguments["format"]
+    if fmt == "pdf" and out is None and wait:
+        raise fail("a PDF report needs --out FILE")
+    job_id = int(app.jobs.submit("reports.build", actor=actor(), **arguments))
+    done = collect(app, [job_id], wait=wait, timeout=timeout, as_json=as_json)
+    if done is None:
+        return True
+    result = done[0]
+    if "error" in result:
+        raise fail(str(result["error"]))
+    stored = get_file(app.db.engine, int(result["file_id"]))
+    if stored is None:
+        raise fail(f"the report of job {job_id} is no longer stored")
+    _write_body(ctx, str(result["kind"]), bytes(stored["data"]), fmt, out, as_json)
+    return True
 
 
 @click.group("report")
@@ -77,14 +119,24 @@ def report() -> None:
 @click.argument("name")
 @click.option("--format", "fmt", type=FORMAT, default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@wait_option
 @json_option
 @click.pass_context
 def report_operation(
-    ctx: click.Context, name: str, fmt: str, out: Path | None, as_json: bool
+    ctx: click.Context,
+    name: str,
+    fmt: str,
+    out: Path | None,
+    wait: bool,
+    wait_timeout: float,
+    as_json: bool,
 ) -> None:
     """The report of operation NAME (items, platforms, languages, removal, re-uploads)."""
     from takedown.ops.reports import operation_report
 
+    arguments = {"kind": "operation", "operation": name, "format": fmt}
+    if _queued_report(ctx, arguments, out, wait, wait_timeout, as_json):
+        return
     with transaction(ctx) as session:
         data = operation_report(session, name)
     _write_report(ctx, data, fmt, out, as_json)
@@ -95,16 +147,33 @@ def report_operation(
 @click.option("--to", "end", required=True, help="Period end, exclusive (ISO 8601).")
 @click.option("--format", "fmt", type=FORMAT, default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@wait_option
 @json_option
 @click.pass_context
 def report_transparency(
-    ctx: click.Context, start: str, end: str, fmt: str, out: Path | None, as_json: bool
+    ctx: click.Context,
+    start: str,
+    end: str,
+    fmt: str,
+    out: Path | None,
+    wait: bool,
+    wait_timeout: float,
+    as_json: bool,
 ) -> None:
     """Transparency figures of a period (TCO Art. 7 and 8) with breakdowns."""
     from takedown.ops.reports import transparency_report
 
+    begin, finish = parse_time(start, "--from"), parse_time(end, "--to")
+    arguments = {
+        "kind": "transparency",
+        "start": begin.isoformat(),
+        "end": finish.isoformat(),
+        "format": fmt,
+    }
+    if _queued_report(ctx, arguments, out, wait, wait_timeout, as_json):
+        return
     with transaction(ctx) as session:
-        data = transparency_report(session, parse_time(start, "--from"), parse_time(end, "--to"))
+        data = transparency_report(session, begin, finish)
     _write_report(ctx, data, fmt, out, as_json)
 
 

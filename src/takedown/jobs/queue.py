@@ -47,6 +47,9 @@ QUEUES: dict[str, str] = {
     "verify.check": "verify",
     "verify.reuploads": "matching",
     "referrals.send": "referrals",
+    "infra.import": "imports",
+    "reports.build": "reports",
+    "retention.purge": "default",
 }
 LOCKS: dict[str, str] = {"match.contents": "match"}
 # Tasks of which at most one job may be waiting at a time (further submissions are no-ops).

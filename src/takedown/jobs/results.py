@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, text
 
 from takedown.jobs.models import JobError, JobFile, JobResult
 
@@ -57,9 +57,17 @@ def dispatch(app: Any, name: str, **arguments: Any) -> Dispatched:
     return Dispatched(result=app.jobs.submit(name, **arguments))
 
 
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):  # dates as the CLI's --json prints them
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
 def jsonable(value: Any) -> Any:
-    """The JSON form of a task's result (dates and other values as strings)."""
-    return json.loads(json.dumps(value, default=str))
+    """The JSON form of a task's result (dates in ISO 8601, other values as strings)."""
+    return json.loads(json.dumps(value, default=_default))
 
 
 def store_result(engine: Engine, job_id: int, name: str, result: Any) -> None:
@@ -115,23 +123,30 @@ def wait_jobs(
     ]
 
 
-def put_file(engine: Engine, purpose: str, name: str, data: bytes, media_type: str) -> int:
-    """Store ``data`` for a job (or from one); returns the file's id."""
-    with engine.begin() as conn:
-        return int(
-            conn.execute(
-                insert(JobFile)
-                .values(
-                    purpose=purpose,
-                    name=name[:255],
-                    media_type=media_type[:128],
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    size=len(data),
-                    data=data,
-                )
-                .returning(JobFile.id)
-            ).scalar_one()
+#: PostgreSQL keeps at most 1 GB in one value.
+MAX_FILE_BYTES = 1000 * 1000 * 1000
+
+
+def put_file(conn: Connection, purpose: str, name: str, data: bytes, media_type: str) -> int:
+    """Store ``data`` for a job (or from one) in ``conn``'s transaction; returns its id."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(
+            f"{name}: {len(data)} bytes, over the {MAX_FILE_BYTES} a job file may hold (split it)"
         )
+    return int(
+        conn.execute(
+            insert(JobFile)
+            .values(
+                purpose=purpose,
+                name=name[:255],
+                media_type=media_type[:128],
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                data=data,
+            )
+            .returning(JobFile.id)
+        ).scalar_one()
+    )
 
 
 def get_file(engine: Engine, file_id: int) -> Mapping[str, Any] | None:
