@@ -171,7 +171,15 @@ def _ledger(app: App) -> dict[str, int]:
 
 
 def _ingest(app: App, csv: Path) -> list[int]:
-    return list(Ingestor(app).ingest(csv).new_content_ids)
+    """Store the items without enqueueing anything (queued intake would enqueue the hashing
+    in its own transaction; the run submits it once the workers are up, to time only them)."""
+    if not app.queued:
+        return list(Ingestor(app).ingest(csv).new_content_ids)
+    store_only = App(app.settings.model_copy(update={"jobs": "inprocess"}))
+    try:
+        return list(Ingestor(store_only).ingest(csv).new_content_ids)
+    finally:
+        store_only.close()
 
 
 def run_inprocess(csv: Path, data: Path) -> dict[str, Any]:

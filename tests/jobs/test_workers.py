@@ -23,18 +23,23 @@ from tests.jobs.conftest import content_states, takedown, wait_for, write_items
 
 
 def _ingest(app: App, folder: Path, images: int, texts: int) -> list[int]:
+    """Ingest on PostgreSQL: the hashing jobs are enqueued with the content rows."""
     report = Ingestor(app).ingest(write_items(folder, images, texts))
-    return list(report.new_content_ids)
+    assert report.new_content_ids == []
+    return list(report.queued_content_ids)
+
+
+def _forget_jobs(app: App) -> None:
+    """As if the content had been stored by a process that died before enqueueing anything."""
+    with app.db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM procrastinate_jobs"))
 
 
 def test_ingest_enqueues_and_a_worker_hashes_and_matches(
     queue_app: App, tmp_path: Path, start_worker: Callable[..., Popen[str]]
 ) -> None:
     ids = _ingest(queue_app, tmp_path / "in", images=3, texts=4)
-    # the same text twice: the second copy must be matched to the first
-    (tmp_path / "again").mkdir()
-    result = process_new_content(queue_app, ids)
-    assert result == {"queued": 1}
+    assert len(ids) == 7
     assert content_states(queue_app) == {"pending": 7}
     status = queue_status(queue_app.db.engine)
     assert status.tasks["signals.compute"]["queued"] == 1 and not status.idle
@@ -47,15 +52,15 @@ def test_ingest_enqueues_and_a_worker_hashes_and_matches(
     assert status.tasks["signals.compute"]["succeeded"] == 1
     assert status.tasks["match.contents"]["succeeded"] == 1
     listed = json.loads(takedown(queue_app, "jobs", "--json").stdout)
-    assert listed["backend"] == "procrastinate" and listed["totals"]["succeeded"] == 2
+    assert status.tasks["verify.reuploads"]["succeeded"] == 1  # the import run's re-uploads
+    assert listed["backend"] == "procrastinate" and listed["totals"]["succeeded"] == 3
     assert listed["content"] == {"pending": 0, "unmatched": 0, "hash_errors": 0}
 
 
 def test_sigkilled_worker_job_is_recovered_and_nothing_is_hashed_twice(
     queue_app: App, tmp_path: Path, start_worker: Callable[..., Popen[str]]
 ) -> None:
-    ids = _ingest(queue_app, tmp_path / "in", images=40, texts=0)
-    process_new_content(queue_app, ids)
+    assert len(_ingest(queue_app, tmp_path / "in", images=40, texts=0)) == 40  # one job
     first = start_worker(queue_app)
 
     def some_done() -> bool:
@@ -95,8 +100,7 @@ def test_poisoned_job_retries_with_backoff_then_fails_without_blocking_the_queue
     queue_app: App, tmp_path: Path, start_worker: Callable[..., Popen[str]]
 ) -> None:
     poisoned = queue_app.jobs.submit("signals.compute", content_ids=["not-a-content-id"])
-    ids = _ingest(queue_app, tmp_path / "in", images=0, texts=3)
-    process_new_content(queue_app, ids)
+    _ingest(queue_app, tmp_path / "in", images=0, texts=3)
     worker = start_worker(queue_app, TAKEDOWN_JOB_MAX_ATTEMPTS="3", TAKEDOWN_JOB_BACKOFF="2")
     takedown(queue_app, "jobs", "wait", "--timeout", "300")
     worker.terminate()
@@ -136,7 +140,8 @@ def test_reprocess_queues_only_content_no_job_is_on(
     queue_app: App, tmp_path: Path, start_worker: Callable[..., Popen[str]]
 ) -> None:
     ids = _ingest(queue_app, tmp_path / "in", images=1, texts=3)
-    process_new_content(queue_app, ids[:2])  # the rest: as if the process died right here
+    _forget_jobs(queue_app)
+    assert process_new_content(queue_app, ids[:2]) == {"queued": 1}  # the rest: left behind
     listed = json.loads(takedown(queue_app, "reprocess", "--json").stdout)
     assert listed == {"pending": 2, "unmatched": 0, "queued": 1}
     worker = start_worker(queue_app, "--once")

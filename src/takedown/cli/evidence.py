@@ -11,15 +11,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from sqlalchemy import select
 
 from takedown.cli.output import console, err_console, fail, json_option, print_json, table
+from takedown.cli.queued import collect, wait_option
 from takedown.evidence.ingest import ImportReport, Ingestor
 from takedown.evidence.retention import (
     HoldError,
     lift_hold,
     list_holds,
     place_hold,
-)
-from takedown.evidence.retention import (
-    purge as run_purge,
 )
 from takedown.intake.records import IntakeError
 from takedown.matching.pipeline import process_new_content
@@ -118,7 +116,9 @@ def ingest(
             except IntakeError as exc:
                 raise fail(f"{source}: {exc}") from exc
             reports.append(report)
-            if report.new_content_ids:
+            if report.jobs_queued is not None:
+                report_matching[report.import_id] = {"queued": report.jobs_queued}
+            elif report.new_content_ids:
                 bar.update(task, description=f"hash and match {source.name}")
                 report_matching[report.import_id] = process_new_content(
                     obj.app, report.new_content_ids
@@ -135,7 +135,11 @@ def ingest(
         for report in reports:
             print_report(report)
             done = report_matching.get(report.import_id)
-            if done:
+            if done and "queued" in done:
+                console.print(
+                    f"  matching: {done['queued']} hashing job(s) queued (see: takedown jobs)"
+                )
+            elif done:
                 console.print(
                     f"  matching: {done['hashed']} content hashed ({done['failed']} with errors), "
                     f"{done['known']} known material, {done['copies']} copies of earlier content"
@@ -184,28 +188,41 @@ def imports_recover(obj: Any, hours: float | None, as_json: bool) -> None:
 @click.command()
 @click.option("--dry-run", is_flag=True, help="List what would be purged; delete nothing.")
 @click.option("--actor", help="Who runs the purge (kept in the chain of custody).")
+@wait_option
 @json_option
 @click.pass_obj
-def purge(obj: Any, dry_run: bool, actor: str | None, as_json: bool) -> None:
-    """Apply retention: delete content preserved past its period, unless on legal hold."""
-    items = run_purge(obj.app, dry_run=dry_run, actor=actor)
+def purge(
+    obj: Any, dry_run: bool, actor: str | None, wait: bool, wait_timeout: float, as_json: bool
+) -> None:
+    """Apply retention: delete content preserved past its period, unless on legal hold.
+
+    On PostgreSQL the purge (not a --dry-run) runs as a job: its id is printed, or with --wait
+    what it purged.
+    """
+    from takedown.evidence.retention import purge_task
+
+    app = obj.app
+    if app.queued and not dry_run:
+        job_id = int(app.jobs.submit("retention.purge", actor=actor))
+        done = collect(app, [job_id], wait=wait, timeout=wait_timeout, as_json=as_json)
+        if done is None:
+            return
+        result = done[0]
+    else:
+        from takedown.jobs.results import jsonable
+
+        result = jsonable(purge_task(app, {"dry_run": dry_run, "actor": actor}))
     if as_json:
-        print_json(
-            {
-                "dry_run": dry_run,
-                "retention_days": obj.app.settings.retention_days,
-                "purged": [vars(i) for i in items],
-            }
-        )
+        print_json(result)
         return
     verb = "would purge" if dry_run else "purged"
+    items = result["purged"]
     console.print(
-        f"{verb} {len(items)} content item(s) (retention {obj.app.settings.retention_days} days)"
+        f"{verb} {len(items)} content item(s) (retention {result['retention_days']} days)"
     )
     for item in items:
-        console.print(
-            f"  {item.sha256}  {item.size} bytes  removed {item.removed_confirmed_at:%Y-%m-%d}"
-        )
+        removed = str(item["removed_confirmed_at"])[:10]
+        console.print(f"  {item['sha256']}  {item['size']} bytes  removed {removed}")
 
 
 @click.group("legal-hold")

@@ -21,6 +21,7 @@ from takedown.cli.infra_plan import (
     timeline_cmd,
 )
 from takedown.cli.output import err_console, fail, json_option, print_json, table
+from takedown.cli.queued import collect, wait_option
 
 FORMATS = ("rdap", "whois", "pdns", "ip2asn", "certs")
 
@@ -38,6 +39,7 @@ def infra() -> None:
 @click.option("--source", help="Source name kept with every fact (default FORMAT:FILENAME).")
 @click.option("--observed", help="When RDAP/WHOIS data was observed (default: file time).")
 @click.option("--by", "submitted_by", help="Who submits the data.")
+@wait_option
 @json_option
 @click.pass_obj
 def import_cmd(
@@ -47,6 +49,8 @@ def import_cmd(
     source: str | None,
     observed: str | None,
     submitted_by: str | None,
+    wait: bool,
+    wait_timeout: float,
     as_json: bool,
 ) -> None:
     """Import RDAP JSON, WHOIS text, passive-DNS CSV, IP-to-ASN tables or certificate CSV.
@@ -56,6 +60,9 @@ def import_cmd(
     Each file is one transaction; refused records are kept with their reasons
     (rejected_record). A file that is unusable as a whole is reported and nothing of it is
     written; the other files are still imported, and the exit code is non-zero.
+
+    On PostgreSQL each file is stored in the database and imported by a worker (any machine):
+    the job ids are printed, or with --wait the same summary once the jobs have ended.
     """
     from takedown.infra.facts import InfraParseError
     from takedown.infra.store import import_file
@@ -63,6 +70,21 @@ def import_cmd(
     app = obj.app
     results: list[dict[str, Any]] = []
     errors: list[str] = []
+    if app.queued:
+        job_ids, errors = _enqueue_imports(app, files, fmt, source, observed, submitted_by)
+        done = collect(
+            app, job_ids, wait=wait, timeout=wait_timeout, as_json=as_json, extra={"errors": errors}
+        )
+        if done is None:
+            if errors:
+                raise fail("; ".join(errors))
+            return
+        for result in done:
+            if "error" in result:
+                errors.append(f"{result['file']}: {result['error']}")
+            else:
+                results.append(result)
+        files = ()
     for path in files:
         try:
             with app.db.session() as session:
@@ -102,6 +124,49 @@ def import_cmd(
                 err_console.print(f"warning: CNAME loop {' -> '.join(loop)}")
     if errors:
         raise fail("; ".join(errors))
+
+
+def _enqueue_imports(
+    app: Any,
+    files: tuple[Path, ...],
+    fmt: str | None,
+    source: str | None,
+    observed: str | None,
+    submitted_by: str | None,
+) -> tuple[list[int], list[str]]:
+    """Store each file's bytes and enqueue its import in one transaction; (job ids, errors)."""
+    from datetime import UTC, datetime
+
+    from takedown.jobs.results import put_file
+
+    when = _when(observed)
+    job_ids: list[int] = []
+    errors: list[str] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+            observed_at = when or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            with app.db.engine.begin() as conn:
+                file_id = put_file(
+                    conn, "infra-import", path.name, data, "application/octet-stream"
+                )
+                job_ids.append(
+                    int(
+                        app.jobs.submit_in(
+                            conn,
+                            "infra.import",
+                            file_id=file_id,
+                            file=str(path),
+                            format=fmt,
+                            observed_at=observed_at.isoformat(),
+                            submitted_by=submitted_by,
+                            source=source,
+                        )
+                    )
+                )
+        except (OSError, ValueError) as exc:
+            errors.append(f"{path}: {getattr(exc, 'strerror', None) or exc}")
+    return job_ids, errors
 
 
 @infra.command("resolve")

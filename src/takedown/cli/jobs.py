@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -97,6 +98,50 @@ def jobs_wait(ctx: click.Context, timeout: float | None, as_json: bool) -> None:
         console.print(f"Idle. Failed jobs: {status.totals['failed']}.")
     if not idle:
         raise fail(f"jobs still queued or running after {timeout} s")
+
+
+@jobs.command("output")
+@click.argument("job_id", type=int)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write it here.")
+@json_option
+@click.pass_context
+def jobs_output(ctx: click.Context, job_id: int, out: Path | None, as_json: bool) -> None:
+    """The result of a finished job; the file it made (a report) with --out."""
+    from takedown.jobs.results import get_file, wait_jobs
+
+    app = _app(ctx)
+    if not app.queued:
+        raise fail("tasks run in-process here (SQLite): there are no job results")
+    from takedown.jobs.results import JobWaitError
+
+    try:
+        (outcome,) = wait_jobs(app.db.engine, [job_id], timeout=0)
+    except JobWaitError as exc:
+        raise fail(str(exc)) from exc
+    if not outcome.ok:
+        raise fail(f"job {job_id} {outcome.status}: {outcome.error or 'no error recorded'}")
+    result = outcome.result
+    file_id = result.get("file_id") if isinstance(result, dict) else None
+    if out is None:
+        if as_json:
+            print_json({"job": job_id, "result": result})
+        else:
+            console.print_json(data=result)
+        return
+    if not isinstance(file_id, int):
+        raise fail(f"job {job_id} made no file")
+    stored = get_file(app.db.engine, file_id)
+    if stored is None:
+        raise fail(f"the file of job {job_id} is no longer stored")
+    try:
+        out.write_bytes(stored["data"])
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from exc
+    summary = {"job": job_id, "out": str(out), "bytes": len(stored["data"])}
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"Wrote {out} ({summary['bytes']} bytes).")
 
 
 @click.command("reprocess")

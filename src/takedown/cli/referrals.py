@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from takedown.cli.output import console, fail, json_option, print_json, table
+from takedown.cli.queued import collect, wait_option
 from takedown.referrals.machine import KINDS, RESPONSES, IllegalTransition
 
 
@@ -41,6 +42,33 @@ def _sent_out(report: Any) -> dict[str, Any]:
     return {"sent": report.sent, "failed": report.failed}
 
 
+def _send(app: Any, wait: bool, timeout: float) -> dict[str, Any]:
+    """Deliver what is due: here (SQLite), or as a ``referrals.send`` job (PostgreSQL).
+
+    Queued without ``wait``: ``{"jobs": [id]}``; with ``wait``: the job's sent/failed lists.
+    """
+    from takedown.referrals.outbox import send_due
+
+    if not app.queued:
+        return _sent_out(send_due(app))
+    job_id = int(app.jobs.submit("referrals.send"))
+    if not wait:
+        return {"jobs": [job_id]}
+    results = collect(app, [job_id], wait=True, timeout=timeout, as_json=True)
+    assert results is not None
+    return {"sent": results[0]["sent"], "failed": results[0]["failed"]}
+
+
+def _print_sent(out: dict[str, Any], prefix: str = "") -> None:
+    if "jobs" in out and "sent" not in out:
+        ids = ", ".join(map(str, out["jobs"]))
+        console.print(f"{prefix}sending queued as job {ids} (see: takedown jobs; or pass --wait)")
+        return
+    console.print(f"{prefix}sent {len(out['sent'])}, failed {len(out['failed'])}")
+    for f in out["failed"]:
+        console.print(f"  {f['reference']} via {f['channel']}: {f['error']} (will retry)")
+
+
 @click.command("refer")
 @click.option("--platform", help="Only sightings of this platform key (or unrouted:<domain>).")
 @click.option("--order", is_flag=True, help="Removal orders (1 h deadline) instead of referrals.")
@@ -49,6 +77,7 @@ def _sent_out(report: Any) -> dict[str, Any]:
 @click.option("--channel", help="Send through this channel (default: webhook, email, file).")
 @click.option("--agency", help="The referring agency: its own deconfliction holds do not block.")
 @click.option("--actor", help="Who refers (recorded with the referral and its audit events).")
+@wait_option
 @json_option
 @click.pass_context
 def refer_cmd(
@@ -60,10 +89,16 @@ def refer_cmd(
     channel: str | None,
     agency: str | None,
     actor: str | None,
+    wait: bool,
+    wait_timeout: float,
     as_json: bool,
 ) -> None:
-    """Draft referrals (or removal orders) for sightings not yet referred, per addressee."""
-    from takedown.referrals.outbox import ChannelError, queue, send_due
+    """Draft referrals (or removal orders) for sightings not yet referred, per addressee.
+
+    With --send on PostgreSQL the sending runs as a job (its id is printed; --wait waits for
+    it and prints what was sent).
+    """
+    from takedown.referrals.outbox import ChannelError, queue
     from takedown.referrals.routing import draft
 
     app = _app(ctx)
@@ -106,7 +141,7 @@ def refer_cmd(
             out["queued"] = queue(app, channel=channel)
         except ChannelError as exc:
             raise fail(str(exc)) from exc
-        out.update(_sent_out(send_due(app)))
+        out.update(_send(app, wait, wait_timeout))
     if as_json:
         print_json(out)
         return
@@ -128,9 +163,7 @@ def refer_cmd(
             [[k, v] for k, v in sorted(routed.blocked.items())],
         )
     if do_send:
-        console.print(f"sent {len(out['sent'])}, failed {len(out['failed'])}")
-        for f in out["failed"]:
-            console.print(f"  {f['reference']} via {f['channel']}: {f['error']} (will retry)")
+        _print_sent(out)
 
 
 @click.command("respond")
@@ -275,24 +308,28 @@ def list_cmd(ctx: click.Context, state: str | None, limit: int, as_json: bool) -
 
 @referrals_group.command("send")
 @click.option("--channel", help="Queue unsent referrals on this channel first.")
+@wait_option
 @json_option
 @click.pass_context
-def send_cmd(ctx: click.Context, channel: str | None, as_json: bool) -> None:
-    """Queue unsent referrals and deliver everything due (failures retry with backoff)."""
-    from takedown.referrals.outbox import ChannelError, queue, send_due
+def send_cmd(
+    ctx: click.Context, channel: str | None, wait: bool, wait_timeout: float, as_json: bool
+) -> None:
+    """Queue unsent referrals and deliver everything due (failures retry with backoff).
+
+    On PostgreSQL the delivery runs as a job: its id is printed, or with --wait what it sent.
+    """
+    from takedown.referrals.outbox import ChannelError, queue
 
     app = _app(ctx)
     try:
         queued = queue(app, channel=channel)
     except ChannelError as exc:
         raise fail(str(exc)) from exc
-    out = {"queued": queued, **_sent_out(send_due(app))}
+    out = {"queued": queued, **_send(app, wait, wait_timeout)}
     if as_json:
         print_json(out)
         return
-    console.print(f"queued {queued}, sent {len(out['sent'])}, failed {len(out['failed'])}")
-    for f in out["failed"]:
-        console.print(f"  {f['reference']} via {f['channel']}: {f['error']} (will retry)")
+    _print_sent(out, prefix=f"queued {queued}, ")
 
 
 @referrals_group.command("show")

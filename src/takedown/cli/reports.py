@@ -9,6 +9,7 @@ import click
 
 from takedown.cli.ops_common import actor, app_of, emit, parse_time, transaction
 from takedown.cli.output import console, fail, json_option, print_json
+from takedown.cli.queued import collect, wait_option
 
 
 # -- audit --------------------------------------------------------------------------------------
@@ -49,6 +50,22 @@ MARKING = click.option(
 )
 
 
+def _marking(ctx: click.Context, fmt: str, marking: str | None) -> str | None:
+    """The handling marking a PDF report carries (None for other formats), checked."""
+    from takedown.ops.render import handling_marking
+
+    if marking is not None and fmt != "pdf":
+        raise fail("--marking applies to PDF reports only (--format pdf)")
+    if fmt != "pdf":
+        return None
+    try:
+        return handling_marking(
+            marking if marking is not None else app_of(ctx).settings.handling_marking
+        )
+    except ValueError as exc:
+        raise fail(f"--marking: {exc}") from exc
+
+
 def _write_report(
     ctx: click.Context,
     data: dict[str, Any],
@@ -57,19 +74,23 @@ def _write_report(
     as_json: bool,
     marking: str | None = None,
 ) -> None:
-    from takedown.ops.render import handling_marking
     from takedown.ops.reports import render
+
+    body = render(data, fmt, marking)
+    _write_body(ctx, data["kind"], body, fmt, out, as_json, marking)
+
+
+def _write_body(
+    ctx: click.Context,
+    kind: str,
+    body: bytes,
+    fmt: str,
+    out: Path | None,
+    as_json: bool,
+    marking: str | None = None,
+) -> None:
     from takedown.store.audit import acting_as, record
 
-    if marking is not None and fmt != "pdf":
-        raise fail("--marking applies to PDF reports only (--format pdf)")
-    try:
-        chosen = handling_marking(
-            marking if marking is not None else app_of(ctx).settings.handling_marking
-        )
-    except ValueError as exc:
-        raise fail(f"--marking: {exc}") from exc
-    body = render(data, fmt, chosen)
     if out is None:
         if fmt == "pdf":
             raise fail("a PDF report needs --out FILE")
@@ -83,13 +104,49 @@ def _write_report(
         target = str(out)
     app = app_of(ctx)
     with acting_as(actor()), app.db.engine.begin() as conn:
-        details = {"kind": data["kind"], "format": fmt, "out": target}
-        if fmt == "pdf":
-            details["marking"] = chosen
+        details = {"kind": kind, "format": fmt, "out": target}
+        if marking is not None:
+            details["marking"] = marking
         record(conn, "export", "report", details)
     if out is not None:
-        summary = {"out": target, "format": fmt, "bytes": len(body), "kind": data["kind"]}
+        summary = {"out": target, "format": fmt, "bytes": len(body), "kind": kind}
         emit(as_json, summary, lambda: console.print(f"Wrote {target} ({len(body)} bytes)."))
+
+
+def _queued_report(
+    ctx: click.Context,
+    arguments: dict[str, Any],
+    out: Path | None,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> bool:
+    """On PostgreSQL: build the report as a job (True); on SQLite do nothing (False).
+
+    Without ``wait`` the job id is printed (the report is kept: ``takedown jobs output``);
+    with ``wait`` the report is written as an in-process run writes it.
+    """
+    from takedown.jobs.results import get_file
+
+    app = app_of(ctx)
+    if not app.queued:
+        return False
+    fmt = arguments["format"]
+    if fmt == "pdf" and out is None and wait:
+        raise fail("a PDF report needs --out FILE")
+    job_id = int(app.jobs.submit("reports.build", actor=actor(), **arguments))
+    done = collect(app, [job_id], wait=wait, timeout=timeout, as_json=as_json)
+    if done is None:
+        return True
+    result = done[0]
+    if "error" in result:
+        raise fail(str(result["error"]))
+    stored = get_file(app.db.engine, int(result["file_id"]))
+    if stored is None:
+        raise fail(f"the report of job {job_id} is no longer stored")
+    marking = arguments.get("marking")
+    _write_body(ctx, str(result["kind"]), bytes(stored["data"]), fmt, out, as_json, marking)
+    return True
 
 
 @click.group("report")
@@ -102,17 +159,29 @@ def report() -> None:
 @click.option("--format", "fmt", type=FORMAT, default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
 @MARKING
+@wait_option
 @json_option
 @click.pass_context
 def report_operation(
-    ctx: click.Context, name: str, fmt: str, out: Path | None, marking: str | None, as_json: bool
+    ctx: click.Context,
+    name: str,
+    fmt: str,
+    out: Path | None,
+    wait: bool,
+    wait_timeout: float,
+    marking: str | None,
+    as_json: bool,
 ) -> None:
     """The report of operation NAME (items, platforms, languages, removal, re-uploads)."""
     from takedown.ops.reports import operation_report
 
+    chosen = _marking(ctx, fmt, marking)
+    arguments = {"kind": "operation", "operation": name, "format": fmt, "marking": chosen}
+    if _queued_report(ctx, arguments, out, wait, wait_timeout, as_json):
+        return
     with transaction(ctx) as session:
         data = operation_report(session, name)
-    _write_report(ctx, data, fmt, out, as_json, marking)
+    _write_report(ctx, data, fmt, out, as_json, chosen)
 
 
 @report.command("transparency")
@@ -121,6 +190,7 @@ def report_operation(
 @click.option("--format", "fmt", type=FORMAT, default="html", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
 @MARKING
+@wait_option
 @json_option
 @click.pass_context
 def report_transparency(
@@ -129,15 +199,28 @@ def report_transparency(
     end: str,
     fmt: str,
     out: Path | None,
+    wait: bool,
+    wait_timeout: float,
     marking: str | None,
     as_json: bool,
 ) -> None:
     """Transparency figures of a period (TCO Art. 7 and 8) with breakdowns."""
     from takedown.ops.reports import transparency_report
 
+    begin, finish = parse_time(start, "--from"), parse_time(end, "--to")
+    chosen = _marking(ctx, fmt, marking)
+    arguments = {
+        "kind": "transparency",
+        "start": begin.isoformat(),
+        "end": finish.isoformat(),
+        "format": fmt,
+        "marking": chosen,
+    }
+    if _queued_report(ctx, arguments, out, wait, wait_timeout, as_json):
+        return
     with transaction(ctx) as session:
-        data = transparency_report(session, parse_time(start, "--from"), parse_time(end, "--to"))
-    _write_report(ctx, data, fmt, out, as_json, marking)
+        data = transparency_report(session, begin, finish)
+    _write_report(ctx, data, fmt, out, as_json, chosen)
 
 
 COMMANDS: list[click.Command] = [audit, report]

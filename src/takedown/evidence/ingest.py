@@ -61,6 +61,10 @@ class ImportReport:
     rejected: list[RejectedItem] = field(default_factory=list)
     error: str | None = None
     new_content_ids: list[int] = field(default_factory=list)
+    # Queued (PostgreSQL): hashing jobs enqueued in the transactions that stored the content;
+    # that content is then not in ``new_content_ids`` (nothing is left for the caller to do).
+    jobs_queued: int | None = None
+    queued_content_ids: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -69,6 +73,9 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("new_content_ids")
+        out.pop("queued_content_ids")
+        if self.jobs_queued is None:
+            out.pop("jobs_queued")
         out["rejected_count"] = len(self.rejected)
         return out
 
@@ -147,6 +154,8 @@ class Ingestor:
         recover_interrupted(self.app)
         run_id = self._start_run(source, fmt, reporter, operation)
         report = ImportReport(import_id=run_id, source=str(source), format=fmt)
+        if self.app.queued:
+            report.jobs_queued = 0
         try:
             items = available[fmt].parse(source, self.app.limits, dict(options or {}))
             self._consume(items, report, reporter, operation, progress)
@@ -179,6 +188,9 @@ class Ingestor:
         when their material was removed before; new content is marked by the matcher."""
         from takedown.verify.reuploads import mark_reuploads_of_import
 
+        if self.app.queued:  # a job (the run is committed: the job sees all its sightings)
+            self.app.jobs.submit("verify.reuploads", import_id=run_id)
+            return
         with self.app.db.session() as session:
             mark_reuploads_of_import(session, run_id)
 
@@ -364,7 +376,17 @@ class Ingestor:
                 rows = [self._content_row(c, report) for c in batch.contents.values()]
                 created = insert_ignore(conn, Content.__table__, rows, ["sha256"], ["id"])
                 report.contents_created += len(created)
-                report.new_content_ids.extend(int(r[0]) for r in created)
+                created_ids = [int(r[0]) for r in created]
+                if self.app.queued:
+                    # In this transaction: the content rows and their hashing jobs commit
+                    # together, so no crash can leave stored content without a job.
+                    from takedown.matching.pipeline import enqueue_new_content
+
+                    queued = enqueue_new_content(self.app, conn, created_ids)
+                    report.jobs_queued = (report.jobs_queued or 0) + queued
+                    report.queued_content_ids.extend(created_ids)
+                else:
+                    report.new_content_ids.extend(created_ids)
                 report.contents_existing += len(rows) - len(created)
                 found = conn.execute(
                     select(Content.id, Content.sha256).where(

@@ -7,12 +7,15 @@ kind) so that signals and history stay meaningful, and records a custody event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, select
 
 from takedown.app import App
+from takedown.jobs import task
 from takedown.store.models import Content, CustodyEvent, LegalHold
 
 
@@ -81,6 +84,21 @@ def purge(
             )
         done.append(PurgeItem(content.id, content.sha256, content.size, removed, deleted))
     return done
+
+
+@task("retention.purge")
+def purge_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Purge every item past retention (idempotent: purged content is never purged again)."""
+    actor = args.get("actor")
+    if actor is not None and not isinstance(actor, str):
+        raise ValueError(f"actor must be text, not {actor!r}")
+    dry_run = bool(args.get("dry_run", False))
+    items = purge(app, dry_run=dry_run, actor=actor)
+    return {
+        "dry_run": dry_run,
+        "retention_days": app.settings.retention_days,
+        "purged": [vars(i) for i in items],
+    }
 
 
 def place_hold(app: App, sha256: str, reason: str, actor: str | None) -> LegalHold:

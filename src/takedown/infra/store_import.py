@@ -1,18 +1,25 @@
-"""Importing one file into the infra store, linking IPs to networks, finding CNAME loops."""
+"""Importing one file into the infra store, linking IPs to networks, finding CNAME loops.
+
+``infra.import`` is the task of one file: on PostgreSQL the command stores the file's bytes in
+``job_file`` first (a worker on another machine cannot read this machine's disk) and a worker
+imports them; the file row is deleted in the import's own transaction, so a job run again after
+a crash that followed the commit finds the import done instead of importing twice.
+"""
 
 from __future__ import annotations
 
 import bisect
 import hashlib
 import ipaddress
+import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
 from takedown.infra.facts import Fact, InfraParseError, NodeNote, Parsed, Range
@@ -27,6 +34,7 @@ from takedown.infra.parsers import (
     sniff,
 )
 from takedown.infra.store_write import INSERT_BATCH, Writer
+from takedown.jobs import task
 from takedown.store.models import ImportRun, utcnow
 
 
@@ -57,10 +65,12 @@ def import_file(
     observed_at: datetime | None = None,
     submitted_by: str | None = None,
     source: str | None = None,
+    shown_as: str | None = None,
 ) -> dict[str, Any]:
     """Imports one file in one transaction (the caller's session); refused records are kept
     as ``rejected_record`` rows of the import run. Raises :class:`InfraParseError` when the
-    file as a whole is unusable (nothing is written then)."""
+    file as a whole is unusable (nothing is written then). ``shown_as``: the name recorded and
+    reported for the file (its path on the submitting machine) when ``path`` is a copy."""
     with path.open("rb") as fh:
         head = fh.read(4096)
     fmt = fmt or sniff(head)
@@ -71,7 +81,7 @@ def import_file(
             digest.update(block)
     label = source or f"{fmt}:{path.name}"
     run = ImportRun(
-        source=str(path),
+        source=shown_as or str(path),
         source_sha256=digest.hexdigest(),
         format=f"infra-{fmt}",
         submitted_by=submitted_by,
@@ -90,13 +100,62 @@ def import_file(
     run.rejected = totals["rejected"]
     loops = cname_loops(session)
     return {
-        "file": str(path),
+        "file": shown_as or str(path),
         "format": fmt,
         "import_id": run.id,
         **totals,
         "ips_linked": linked,
         "cname_loops": loops,
     }
+
+
+@task("infra.import")
+def import_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Import the stored file ``file_id`` (see :func:`takedown.jobs.results.put_file`).
+
+    A file unusable as a whole is a result (``{"file", "error"}``), not a failed job: running
+    it again would not make it usable.
+    """
+    from takedown.jobs.models import JobFile
+    from takedown.jobs.results import get_file
+
+    file_id, shown = args.get("file_id"), args.get("file")
+    if not isinstance(file_id, int) or isinstance(file_id, bool) or not isinstance(shown, str):
+        raise ValueError(f"infra.import needs file_id (integer) and file (text), not {args!r}")
+    observed = args.get("observed_at")
+    observed_at = datetime.fromisoformat(observed) if isinstance(observed, str) else None
+    stored = get_file(app.db.engine, file_id)
+    if stored is None:  # imported by an earlier run of this job (the row went with its commit)
+        with app.db.session() as session:
+            run_id = session.scalar(
+                select(ImportRun.id)
+                .where(ImportRun.source == shown, ImportRun.format.like("infra-%"))
+                .order_by(ImportRun.id.desc())
+                .limit(1)
+            )
+        return {"file": shown, "import_id": run_id, "already_imported": True}
+    name = Path(str(stored["name"])).name or "upload"
+    with tempfile.TemporaryDirectory(prefix="takedown-infra-") as folder:
+        copy = Path(folder) / name
+        copy.write_bytes(stored["data"])
+        try:
+            with app.db.session() as session:
+                result = import_file(
+                    session,
+                    copy,
+                    args.get("format") or None,
+                    observed_at=observed_at,
+                    submitted_by=args.get("submitted_by") or None,
+                    source=args.get("source") or None,
+                    shown_as=shown,
+                )
+                session.execute(delete(JobFile).where(JobFile.id == file_id))
+        except (InfraParseError, OSError) as exc:
+            from takedown.jobs.results import drop_file
+
+            drop_file(app.db.engine, file_id)
+            return {"file": shown, "error": str(exc)}
+    return result
 
 
 # --- linking IPs to networks --------------------------------------------------------------

@@ -1,14 +1,18 @@
 """Tables of the jobs feature (on the shared Base; see takedown.store.schema).
 
 The queue itself (jobs, workers, events) is Procrastinate's schema; these tables hold what it
-does not: the error of each failed attempt, and the per-host pace shared by every worker.
+does not: the error of each failed attempt, the per-host pace shared by every worker, the
+result of each finished job (so ``--wait`` prints what an in-process run prints) and files a job
+reads or writes (an upload to import, a built report), kept in the database so that a worker
+on any machine reaches them.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.store.models import Base, utcnow
@@ -48,4 +52,30 @@ class HostLease(Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
-__all__ = ["HostLease", "HostPace", "JobError"]
+class JobResult(Base):
+    """What a queued job returned (JSON), written in the job's last successful attempt."""
+
+    __tablename__ = "job_result"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    task_name: Mapped[str] = mapped_column(String(128))
+    result: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobFile(Base):
+    """Bytes a job reads (an uploaded infra file) or writes (a built report)."""
+
+    __tablename__ = "job_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+__all__ = ["HostLease", "HostPace", "JobError", "JobFile", "JobResult"]

@@ -44,6 +44,12 @@ QUEUES: dict[str, str] = {
     "signals.compute": "hashing",
     "match.contents": "matching",
     "content.reprocess": "default",
+    "verify.check": "verify",
+    "verify.reuploads": "matching",
+    "referrals.send": "referrals",
+    "infra.import": "imports",
+    "reports.build": "reports",
+    "retention.purge": "default",
 }
 LOCKS: dict[str, str] = {"match.contents": "match"}
 # Tasks of which at most one job may be waiting at a time (further submissions are no-ops).
@@ -133,15 +139,26 @@ def _bridge(name: str, context: Callable[[], Any] | None) -> Callable[..., Any]:
             raise TaskError(f"task {name!r} reached an app built only to enqueue")
         app = context()
         fn = registered()[name]
+        job = job_context.job
         try:
-            return fn(app, arguments)
+            result = fn(app, arguments)
         except Exception as exc:
-            job = job_context.job
             _record_error(app, job.id, name, job.attempts + 1, exc)
             raise
+        _record_result(app, job.id, name, result)
+        return result
 
     run.__name__ = name.replace(".", "_")
     return run
+
+
+def _record_result(app: Any, job_id: int, name: str, result: Any) -> None:
+    from takedown.jobs.results import store_result
+
+    try:
+        store_result(app.db.engine, job_id, name, result)
+    except Exception:  # the job did its work; only `--wait` misses its result
+        log.exception("could not record the result of job %s", job_id)
 
 
 def _record_error(app: Any, job_id: int, name: str, attempt: int, exc: BaseException) -> None:

@@ -2,14 +2,18 @@
 
 In-process (the embedded default) both run before this returns, chunk by chunk. Queued (on
 PostgreSQL), one hashing job per chunk is enqueued; when it has run it enqueues the matching
-of its chunk. Either way a crash leaves content ``pending`` or unmatched, never half-stored,
-and ``takedown reprocess`` finishes it.
+of its chunk. Intake enqueues those jobs inside the transaction that stores the content
+(:func:`enqueue_new_content`), so content rows and their jobs commit together or not at all.
+Either way a crash leaves content ``pending`` or unmatched, never half-stored, and
+``takedown reprocess`` finishes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+from sqlalchemy import Connection
 
 from takedown.app import App
 
@@ -44,5 +48,24 @@ def submit_chunks(app: App, name: str, ids: Sequence[int], **extra: Any) -> int:
     size = QUEUED_CHUNK if app.queued else CHUNK
     for start in range(0, len(ids), size):
         app.jobs.submit(name, content_ids=list(ids[start : start + size]), **extra)
+        count += 1
+    return count
+
+
+def enqueue_new_content(app: App, conn: Connection, content_ids: Sequence[int]) -> int:
+    """Enqueue hashing (then matching) of ``content_ids`` inside ``conn``'s open transaction.
+
+    Only for a queued app (PostgreSQL); returns the number of jobs enqueued.
+    """
+    from takedown.jobs.queue import QueueRunner
+
+    runner = app.jobs
+    if not isinstance(runner, QueueRunner):
+        raise TypeError("enqueue_new_content needs the queued runner (PostgreSQL)")
+    ids = sorted(int(i) for i in content_ids)
+    count = 0
+    for start in range(0, len(ids), QUEUED_CHUNK):
+        chunk = ids[start : start + QUEUED_CHUNK]
+        runner.submit_in(conn, "signals.compute", content_ids=chunk, then_match=True)
         count += 1
     return count

@@ -19,12 +19,14 @@ Transparency figures for a period [from, to):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from takedown.jobs import task
 from takedown.ops.dedup import link_new
 from takedown.ops.models import OpsComplaint, OpsSightingLink
 from takedown.ops.operations import get_operation, operation_rows, participants, primaries_of
@@ -356,3 +358,41 @@ def transparency_report(
         "removed_by_outlet": _counted(breakdown["outlet"]),
         "removed_by_label": _counted(breakdown["label"]),
     }
+
+
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+}
+
+
+@task("reports.build")
+def build_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Build an operation or transparency report and store it (``job_file``) for download.
+
+    Arguments that cannot make a report (an unknown operation, a bad period) are a result
+    (``{"error"}``), not a failed job: running it again would not help.
+    """
+    from takedown.jobs.results import put_file
+    from takedown.ops.agencies import OpsError
+    from takedown.store.audit import acting_as
+
+    kind, fmt = args.get("kind"), args.get("format")
+    if kind not in ("operation", "transparency") or fmt not in FORMATS:
+        raise ValueError(f"reports.build: unknown kind or format in {dict(args)!r}")
+    try:
+        with acting_as(str(args.get("actor") or "worker")), app.db.session() as session:
+            if kind == "operation":
+                data = operation_report(session, str(args.get("operation")))
+            else:
+                start = datetime.fromisoformat(str(args.get("start")))
+                end = datetime.fromisoformat(str(args.get("end")))
+                data = transparency_report(session, start, end)
+    except (OpsError, ValueError) as exc:
+        return {"error": str(exc)}
+    marking = args.get("marking")
+    body = render(data, fmt, str(marking) if marking is not None else None)
+    with app.db.engine.begin() as conn:
+        file_id = put_file(conn, "report", f"{data['kind']}.{fmt}", body, MEDIA_TYPES[fmt])
+    return {"file_id": file_id, "kind": data["kind"], "format": fmt, "bytes": len(body)}

@@ -13,11 +13,17 @@ A process killed between 1 and 3 leaves the row ``sending``; once its lease
 (``TAKEDOWN_REFERRAL_LEASE`` seconds) has passed it is sent again with the same key. That is
 the one window where a receiver may see a delivery twice: at-least-once delivery with
 idempotency keys, never zero times.
+
+``referrals.send`` is the task that works the outbox (queued on PostgreSQL: any number of send
+jobs, duplicated or retried after a crash, never send a delivery twice: each claim is a
+compare-and-set on the delivery row, a ``sent`` row is never claimed again, and a row left
+``sending`` by a killed worker waits for its lease before it is retried with the same key).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +32,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from takedown.app import App
+from takedown.jobs import task
 from takedown.plugins import referral_channels
 from takedown.referrals.channels.base import Channel, DeliveryError, Envelope
 from takedown.referrals.machine import ORDER, ORDER_DEADLINE, apply
@@ -256,3 +263,13 @@ def _sent(app: App, delivery_id: int, receipt: str, attempted_at: datetime) -> N
                     source="sender",
                     reason="webhook delivery accepted",
                 )
+
+
+@task("referrals.send")
+def send_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Deliver every due delivery of the outbox (at most ``limit`` when given)."""
+    limit = args.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ValueError(f"limit must be a positive integer, not {limit!r}")
+    report = send_due(app, limit=limit)
+    return {"sent": report.sent, "failed": report.failed}

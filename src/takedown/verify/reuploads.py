@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.jobs import task
 from takedown.store.models import Content, Sighting
 
 
@@ -85,9 +89,20 @@ def mark_reuploads_of_import(session: Session, import_id: int) -> int:
     return sum(mark_reupload(session, s) for s in sightings)
 
 
+@task("verify.reuploads")
+def reuploads_task(app: Any, args: Mapping[str, Any]) -> dict[str, int]:
+    """Mark the re-uploads among an import run's sightings (idempotent)."""
+    import_id = args.get("import_id")
+    if not isinstance(import_id, int) or isinstance(import_id, bool):
+        raise ValueError(f"import_id must be an integer, not {import_id!r}")
+    with app.db.session() as session:
+        return {"import_id": import_id, "marked": mark_reuploads_of_import(session, import_id)}
+
+
 __all__ = [
     "mark_reupload",
     "mark_reuploads_of_content",
     "mark_reuploads_of_import",
     "pending_reuploads",
+    "reuploads_task",
 ]

@@ -1,15 +1,24 @@
-"""Run checks for sightings and record them: the one path the CLI, the API and the demo share."""
+"""Run checks for sightings and record them: the one path the CLI, the API and the demo share.
+
+``verify.check`` is the task over one chunk of sighting ids. In-process it runs here; queued (on
+PostgreSQL) each chunk is a job, and every worker's checker takes its per-host slots and pace
+from PostgreSQL (:class:`takedown.jobs.politeness.SharedHostGate`), so the limits hold across
+all workers. A retried chunk checks its sightings again and records the new observations; a
+sighting removed in the meantime is skipped.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from takedown.app import App
 from takedown.config import Settings
+from takedown.jobs import task
 from takedown.store.models import Sighting
 from takedown.verify.checker import Checker, CheckerConfig, CheckResult, parse_host_map
 from takedown.verify.record import due_sightings, record_check
@@ -95,4 +104,57 @@ def check_and_record(
     return out
 
 
-__all__ = ["Checked", "check_and_record", "checker_config", "select_sightings", "target_url"]
+#: Sightings per queued verification job.
+CHUNK = 100
+
+
+def check_rows(checked: Sequence[Checked]) -> list[dict[str, Any]]:
+    """The JSON rows of checks, as ``takedown verify`` prints them."""
+    return [
+        {
+            "sighting": c.sighting_id,
+            "url": c.result.url,
+            "outcome": c.result.outcome,
+            "http_status": c.result.http_status,
+            "reason": c.result.reason,
+        }
+        for c in checked
+    ]
+
+
+def _ids(args: Mapping[str, Any]) -> list[int]:
+    raw = args.get("sighting_ids")
+    if not isinstance(raw, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in raw
+    ):
+        raise ValueError(f"sighting_ids must be a list of integers, not {raw!r}")
+    return raw
+
+
+@task("verify.check")
+def check_task(app: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the sightings named (those still live and with a URL) and record the results."""
+    ids = _ids(args)
+    with app.db.session() as session:
+        found = list(
+            session.scalars(
+                select(Sighting)
+                .where(
+                    Sighting.id.in_(ids), Sighting.removed_at.is_(None), Sighting.url.is_not(None)
+                )
+                .order_by(Sighting.id)
+            )
+        )
+    return {"checks": check_rows(check_and_record(app, found))}
+
+
+__all__ = [
+    "CHUNK",
+    "Checked",
+    "check_and_record",
+    "check_rows",
+    "check_task",
+    "checker_config",
+    "select_sightings",
+    "target_url",
+]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from takedown.access.roles import allowed
 from takedown.api.models import ApiReviewDecision, ApiUser
 from takedown.api.scope import Viewer, sighting_filter
 from takedown.app import App
@@ -85,6 +86,7 @@ def referrals_board(
     user: User,
     sent: Annotated[int | None, Query(ge=0, le=10**6)] = None,
     held: Annotated[int | None, Query(ge=0, le=10**6)] = None,
+    queued: Annotated[int | None, Query(ge=0, le=1)] = None,
     addressee: Annotated[str, Query(max_length=255)] = "",
     state: Annotated[str, Query(max_length=32)] = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
@@ -123,6 +125,7 @@ def referrals_board(
         now=now,
         sent=sent,
         held=held,
+        queued=bool(queued),
         title="Referrals",
     )
 
@@ -159,11 +162,16 @@ def send_decided(
     )
     references = [r.reference for r in routed.drafted]
     sent = 0
+    held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     if references:
         try:
             queue_referrals(app, references)
         except ChannelError as exc:
             return error_page(request, 409, f"Cannot send: {inert(str(exc), 500)}", user)
+        if app.queued:  # PostgreSQL: a worker sends; the page request does not wait for it
+            app.jobs.submit("referrals.send")
+            if allowed(user.role, "administer"):
+                return RedirectResponse("/jobs", status_code=303)
+            return RedirectResponse(f"/referrals?queued=1{held}", status_code=303)
         sent = len(send_due(app).sent)
-    held = f"&held={len(routed.blocked)}" if routed.blocked else ""
     return RedirectResponse(f"/referrals?sent={sent}{held}", status_code=303)
