@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -174,16 +175,25 @@ def free_port() -> int:
 
 
 def over_http(
-    data: Path, queries: list[str], key: str, seconds: float, concurrency: int, workers: int = 1
+    data: Path,
+    queries: list[str],
+    key: str,
+    seconds: float,
+    concurrency: int,
+    workers: int = 1,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     import httpx
     import psutil  # type: ignore[import-untyped]
 
     port = free_port()
     env = {**os.environ, "TAKEDOWN_DATA": str(data)}
+    # --profile: the (single) server process runs under cProfile, written out when it stops
+    profiler = ["-m", "cProfile", "-o", profile] if profile and workers == 1 else []
     server = subprocess.Popen(
         [
             sys.executable,
+            *profiler,
             "-m",
             "uvicorn",
             "--factory",
@@ -253,8 +263,10 @@ def over_http(
         cpu = sum(sum(p.cpu_times()[:2]) for p in tree()) - cpu_before
         rss = sum(p.memory_info().rss for p in tree())
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        # SIGINT: uvicorn re-raises the signal it stopped on, and only SIGINT's default
+        # (KeyboardInterrupt) lets cProfile write its file
+        server.send_signal(signal.SIGINT if profiler else signal.SIGTERM)
+        server.wait(timeout=60)
     return {
         "requests": result["requests"],
         "per_s": result["requests"] / result["elapsed"],
@@ -277,6 +289,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50k entries, 5 s per run")
     parser.add_argument("--workers", default="1", help="uvicorn worker counts, e.g. 1,2")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="cProfile the one-process server into PATH (pstats)"
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -293,7 +308,7 @@ def main() -> None:
         built = time.perf_counter() - t0
         local = in_process(data, queries, args.seconds)
         remotes = [
-            over_http(data, queries, key, args.seconds, args.concurrency, int(n))
+            over_http(data, queries, key, args.seconds, args.concurrency, int(n), args.profile)
             for n in args.workers.split(",")
         ]
     for remote in remotes:
