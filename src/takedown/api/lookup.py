@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path as FsPath
@@ -159,15 +160,36 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _answer(data: Any, model: type[BaseModel]) -> Response:
-    """``{"data": data}`` as JSON. Plain ``json.dumps`` of plain data; the model only when
-    that fails (a NaN or an unusual value in an evidence), where pydantic's rules apply."""
+def _clean(value: Any) -> Any:
+    """``value`` with what JSON cannot carry replaced: NaN and infinities by null (as pydantic
+    writes them), lone surrogates by U+FFFD, other objects by their text."""
+    if isinstance(value, dict):
+        return {str(_clean(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, bool | int | None):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    try:
+        return _clean(_plain(value))
+    except TypeError:
+        return str(value)
+
+
+def _answer(data: Any) -> Response:
+    """``{"data": data}`` as JSON, written here: the lookup routes skip FastAPI's build and
+    re-validation of the response model (tests/api/test_lookup_answer.py keeps the two the
+    same). Plain ``json.dumps``; values it cannot write (a NaN or an odd value in an
+    evidence, a lone surrogate) are cleaned first, only then."""
     try:
         body = json.dumps(
             {"data": data}, ensure_ascii=False, allow_nan=False, default=_plain
         ).encode()
     except (TypeError, ValueError):  # UnicodeEncodeError (a lone surrogate) is a ValueError
-        body = One[model].model_validate({"data": data}).model_dump_json().encode()  # type: ignore[valid-type]
+        body = json.dumps({"data": _clean(data)}, ensure_ascii=False, allow_nan=False).encode()
     return Response(body, media_type="application/json")
 
 
@@ -192,7 +214,7 @@ def _one(
     values: list[str],
     banks: list[str] | None,
 ) -> Response:
-    return _answer(_by_hash(service, viewer, signal_type, values, banks), LookupOut)
+    return _answer(_by_hash(service, viewer, signal_type, values, banks))
 
 
 # The hot lookup routes are ``async`` and hand their work to the lookup threads in one hop (the
@@ -254,7 +276,7 @@ def _batch(service: LookupService, viewer: Viewer, body: LookupBatchIn) -> Respo
     results = [
         _by_hash(service, viewer, body.signal_type, values, body.banks) for values in body.hashes
     ]
-    return _answer({"results": results}, LookupBatchOut)
+    return _answer({"results": results})
 
 
 @router.post(
