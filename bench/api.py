@@ -1,7 +1,8 @@
 """Match lookup over HTTP vs in-process, on a PDQ bank of 1M entries (--quick: 50k).
 
     .venv/bin/python bench/api.py [--entries 1000000] [--seconds 20] [--concurrency 8]
-                                  [--workers 1,2] [--quick] [--json]
+                                  [--workers 1,2] [--batch 100] [--quick] [--json]
+                                  [--profile PATH]
 
 Builds a bank of synthetic PDQ hashes on the embedded default (SQLite), then measures:
 
@@ -15,8 +16,15 @@ Builds a bank of synthetic PDQ hashes on the embedded default (SQLite), then mea
 * the machine's 1-minute load average before and after (the figures are only comparable
   between runs at similar load).
 
+* the batch route (``POST /lookup/batch``, ``--batch`` hashes per request, same connections):
+  hashes/s, CPU per hash, and its ratio to the in-process rate.
+
 Queries: half near a bank entry (0-20 bits flipped, a match), half random (no match).
-The ratio printed is HTTP requests/s over in-process lookups/s.
+Ratios printed: HTTP requests/s over in-process lookups/s (per core: over the in-process rate
+times the cores the server processes may use), and the CPU ratio: in-process CPU per lookup
+over server CPU per request, which is what the per-core ratio would be on an idle machine.
+``--profile PATH`` runs the one-process server under cProfile (main thread only: the lookups
+themselves run in threads; for those, a sampling profiler such as py-spy with ``--gil``).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -129,8 +138,11 @@ def in_process(data: Path, queries: list[str], seconds: float) -> dict[str, Any]
     }
 
 
-def client(url: str, key: str, queries: list[str], seconds: float, concurrency: int) -> None:
-    """Runs in the second process: prints one JSON line with latencies."""
+def client(
+    url: str, key: str, queries: list[str], seconds: float, concurrency: int, batch: int = 0
+) -> None:
+    """Runs in the second process: prints one JSON line with latencies. ``batch``: that many
+    hashes per ``POST /lookup/batch`` request instead of one ``GET /lookup`` each."""
     import asyncio
 
     import httpx
@@ -140,13 +152,22 @@ def client(url: str, key: str, queries: list[str], seconds: float, concurrency: 
     ) -> None:
         i = offset
         while time.perf_counter() < end:
-            q = queries[i % len(queries)]
+            auth = {"Authorization": f"Bearer {key}"}
             t0 = time.perf_counter()
-            response = await http.get(
-                "/api/v1/lookup",
-                params={"signal_type": "pdq", "value": q},
-                headers={"Authorization": f"Bearer {key}"},
-            )
+            if batch:
+                start = (i * batch) % len(queries)
+                chunk = (queries[start:] + queries)[:batch]
+                response = await http.post(
+                    "/api/v1/lookup/batch",
+                    json={"signal_type": "pdq", "hashes": [[q] for q in chunk]},
+                    headers=auth,
+                )
+            else:
+                response = await http.get(
+                    "/api/v1/lookup",
+                    params={"signal_type": "pdq", "value": queries[i % len(queries)]},
+                    headers=auth,
+                )
             out.append((time.perf_counter() - t0) * 1000)
             if response.status_code != 200:
                 bad.append(response.status_code)
@@ -161,7 +182,13 @@ def client(url: str, key: str, queries: list[str], seconds: float, concurrency: 
             end = start + seconds
             await asyncio.gather(*(worker(http, k, end, out, bad) for k in range(concurrency)))
             elapsed = time.perf_counter() - start
-        return {"requests": len(out), "elapsed": elapsed, "errors": len(bad), "ms": out}
+        return {
+            "requests": len(out),
+            "hashes": len(out) * max(1, batch),
+            "elapsed": elapsed,
+            "errors": len(bad),
+            "ms": out,
+        }
 
     print(json.dumps(asyncio.run(main())))
 
@@ -174,16 +201,26 @@ def free_port() -> int:
 
 
 def over_http(
-    data: Path, queries: list[str], key: str, seconds: float, concurrency: int, workers: int = 1
+    data: Path,
+    queries: list[str],
+    key: str,
+    seconds: float,
+    concurrency: int,
+    workers: int = 1,
+    profile: str | None = None,
+    batch: int = 0,
 ) -> dict[str, Any]:
     import httpx
     import psutil  # type: ignore[import-untyped]
 
     port = free_port()
     env = {**os.environ, "TAKEDOWN_DATA": str(data)}
+    # --profile: the (single) server process runs under cProfile, written out when it stops
+    profiler = ["-m", "cProfile", "-o", profile] if profile and workers == 1 else []
     server = subprocess.Popen(
         [
             sys.executable,
+            *profiler,
             "-m",
             "uvicorn",
             "--factory",
@@ -232,29 +269,41 @@ def over_http(
         def tree() -> list[Any]:
             return [proc, *proc.children(recursive=True)]
 
-        cpu_before = sum(sum(p.cpu_times()[:2]) for p in tree())
-        payload = json.dumps({"url": url, "key": key, "queries": queries})
-        load = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--client",
-                "--seconds",
-                str(seconds),
-                "--concurrency",
-                str(concurrency),
-            ],
-            input=payload,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(load.stdout.strip().splitlines()[-1])
-        cpu = sum(sum(p.cpu_times()[:2]) for p in tree()) - cpu_before
+        def cpu_now() -> float:
+            return float(sum(sum(p.cpu_times()[:2]) for p in tree()))
+
+        def load(size: int) -> dict[str, Any]:
+            payload = json.dumps({"url": url, "key": key, "queries": queries})
+            command = [sys.executable, __file__, "--client", "--seconds", str(seconds)]
+            command += ["--concurrency", str(concurrency), "--batch", str(size)]
+            done = subprocess.run(
+                command, input=payload, capture_output=True, text=True, check=True
+            )
+            out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+            return out
+
+        cpu_before = cpu_now()
+        result = load(0)
+        cpu = cpu_now() - cpu_before
         rss = sum(p.memory_info().rss for p in tree())
+        batched: dict[str, Any] | None = None
+        if batch:
+            cpu_before = cpu_now()
+            many = load(batch)
+            batch_cpu = cpu_now() - cpu_before
+            batched = {
+                "hashes_per_request": batch,
+                "requests": many["requests"],
+                "hashes_per_s": many["hashes"] / many["elapsed"],
+                "errors": many["errors"],
+                "server_cpu_ms_per_hash": batch_cpu * 1000 / max(1, many["hashes"]),
+                **percentiles(many["ms"]),
+            }
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        # SIGINT: uvicorn re-raises the signal it stopped on, and only SIGINT's default
+        # (KeyboardInterrupt) lets cProfile write its file
+        server.send_signal(signal.SIGINT if profiler else signal.SIGTERM)
+        server.wait(timeout=60)
     return {
         "requests": result["requests"],
         "per_s": result["requests"] / result["elapsed"],
@@ -266,6 +315,7 @@ def over_http(
         # load on the machine than requests/s
         "server_cpu_ms_per_request": cpu * 1000 / max(1, result["requests"]),
         **percentiles(result["ms"]),
+        "batch": batched,
     }
 
 
@@ -276,12 +326,23 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--quick", action="store_true", help="50k entries, 5 s per run")
     parser.add_argument("--workers", default="1", help="uvicorn worker counts, e.g. 1,2")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=100,
+        help="hashes per POST /lookup/batch request in the batch run (0: no batch run)",
+    )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="cProfile the one-process server into PATH (pstats)"
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         spec = json.loads(sys.stdin.read())
-        client(spec["url"], spec["key"], spec["queries"], args.seconds, args.concurrency)
+        client(
+            spec["url"], spec["key"], spec["queries"], args.seconds, args.concurrency, args.batch
+        )
         return
     if args.quick:
         args.entries, args.seconds = 50_000, 5.0
@@ -293,7 +354,16 @@ def main() -> None:
         built = time.perf_counter() - t0
         local = in_process(data, queries, args.seconds)
         remotes = [
-            over_http(data, queries, key, args.seconds, args.concurrency, int(n))
+            over_http(
+                data,
+                queries,
+                key,
+                args.seconds,
+                args.concurrency,
+                int(n),
+                args.profile,
+                max(0, min(args.batch, 1000)),
+            )
             for n in args.workers.split(",")
         ]
     for remote in remotes:
@@ -301,6 +371,14 @@ def main() -> None:
         # per core: against the in-process rate times the cores the server may use
         cores = min(remote["workers"], os.cpu_count() or 1)
         remote["ratio_per_core"] = remote["per_s"] / (local["per_s"] * cores)
+        remote["cpu_ratio"] = local["cpu_ms_per_lookup"] / remote["server_cpu_ms_per_request"]
+        if remote["batch"]:
+            remote["batch"]["cpu_ratio"] = (
+                local["cpu_ms_per_lookup"] / remote["batch"]["server_cpu_ms_per_hash"]
+            )
+            remote["batch"]["ratio_per_core"] = remote["batch"]["hashes_per_s"] / (
+                local["per_s"] * cores
+            )
     out = {
         "entries": args.entries,
         "load_1min": [load_before, os.getloadavg()[0]],  # the machine's load around the run
@@ -326,8 +404,17 @@ def main() -> None:
             f"{remote['server_cpu_ms_per_request']:.2f} ms (in-process lookup "
             f"{local['cpu_ms_per_lookup']:.2f} ms); RSS {remote['server_rss_mib']:.0f} MiB; "
             f"ratio {remote['ratio_http_over_in_process']:.2f}, per core "
-            f"{remote['ratio_per_core']:.2f}"
+            f"{remote['ratio_per_core']:.2f}, CPU ratio {remote['cpu_ratio']:.2f}"
         )
+        if remote["batch"]:
+            many = remote["batch"]
+            print(
+                f"  batch, {many['hashes_per_request']} hashes per request: "
+                f"{many['hashes_per_s']:.0f} hashes/s  p50 {many['p50_ms']:.1f} ms  p99 "
+                f"{many['p99_ms']:.1f} ms per request  errors {many['errors']}; CPU per hash "
+                f"{many['server_cpu_ms_per_hash']:.2f} ms; per core {many['ratio_per_core']:.2f} "
+                f"of in-process, CPU ratio {many['cpu_ratio']:.2f}"
+            )
 
 
 if __name__ == "__main__":

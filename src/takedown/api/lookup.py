@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import json
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path as FsPath
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -14,8 +20,6 @@ from takedown.access.banks import may_read
 from takedown.api.common import ApiError, Caller, scoped
 from takedown.api.schemas import (
     SAFE,
-    BankMatch,
-    ContentMatch,
     FileLookupOut,
     LookupIn,
     LookupOut,
@@ -29,6 +33,21 @@ from takedown.matching.lookup import LookupFailed, LookupResult
 from takedown.store.models import Sighting
 
 router = APIRouter()
+T = TypeVar("T")
+#: The threads the hash lookups run in. The lookup itself is serialised by the service's lock,
+#: so a few threads suffice; a plain executor hop costs far less than anyio's
+#: ``run_in_threadpool`` (capacity limiter, cancel scope, worker-thread queue), which was a
+#: tenth of the server's CPU per request (bench/api.py).
+LOOKUP_THREADS = 4
+_pool = ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="takedown-lookup")
+
+
+async def _in_pool(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` in the lookup threads, with this request's context (the audit actor)."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_pool, context.run, fn, *args)
+
+
 #: hashes one batch request may carry (each with up to 16 variants, as ``POST /lookup``)
 BATCH_MAX = 1000
 
@@ -86,46 +105,92 @@ def _content_urls(app: App, viewer: Viewer, result: LookupResult) -> dict[int, l
     return out
 
 
-def _lookup_out(service: LookupService, result: LookupResult, viewer: Viewer) -> LookupOut:
+def _lookup_out(service: LookupService, result: LookupResult, viewer: Viewer) -> dict[str, Any]:
+    """One answer as plain data, in the shape of :class:`LookupOut` (the hot routes send it
+    without building and re-validating pydantic models)."""
     meta = service.banks() if result.bank_hits else {}
     visible = _content_urls(service.app, viewer, result)
-    return LookupOut(
-        signal_type=result.signal_type,
-        value=result.value,
-        bank_matches=[
-            BankMatch(
-                bank=h.bank,
-                allow_list=h.allow_list,
-                entry_id=h.entry_id,
-                signal_type=h.signal_type,
-                value=h.value,
-                distance=h.distance,
-                labels=h.labels,
-                status=h.status,
-                bank_description=meta[h.bank].description if h.bank in meta else None,
-                bank_labels=dict(meta[h.bank].labels) if h.bank in meta else {},
-                bank_version=meta[h.bank].version if h.bank in meta else 0,
-                evidence=h.evidence,
-            )
-            for h in result.bank_hits
-            # a private bank's hits reach its owner only (an unknown bank: left out)
-            if h.bank in meta
-            and may_read(viewer, meta[h.bank].owner_agency_id, meta[h.bank].sharing)
-        ],
-        content_matches=[
-            ContentMatch(
-                content_id=h.content_id,
-                sha256=h.sha256,
-                signal_type=h.signal_type,
-                distance=h.distance,
-                name=h.name,
-                urls=visible[h.content_id],
-                evidence=h.evidence,
-            )
+    bank_matches = []
+    for h in result.bank_hits:
+        bank = meta.get(h.bank)
+        # a private bank's hits reach its owner only (an unknown bank: left out)
+        if bank is None or not may_read(viewer, bank.owner_agency_id, bank.sharing):
+            continue
+        bank_matches.append(
+            {
+                "bank": h.bank,
+                "allow_list": h.allow_list,
+                "entry_id": h.entry_id,
+                "signal_type": h.signal_type,
+                "value": h.value,
+                "distance": h.distance,
+                "labels": h.labels,
+                "status": h.status,
+                "bank_description": bank.description,
+                "bank_labels": dict(bank.labels),
+                "bank_version": bank.version,
+                "evidence": h.evidence,
+            }
+        )
+    return {
+        "signal_type": result.signal_type,
+        "value": result.value,
+        "bank_matches": bank_matches,
+        "content_matches": [
+            {
+                "content_id": h.content_id,
+                "sha256": h.sha256,
+                "signal_type": h.signal_type,
+                "distance": h.distance,
+                "name": h.name,
+                "urls": visible[h.content_id],
+                "evidence": h.evidence,
+            }
             for h in result.content_hits
             if h.content_id in visible
         ],
-    )
+    }
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays (evidence of robust matches) as JSON values."""
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with what JSON cannot carry replaced: NaN and infinities by null (as pydantic
+    writes them), lone surrogates by U+FFFD, other objects by their text."""
+    if isinstance(value, dict):
+        return {str(_clean(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, bool | int | None):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    try:
+        return _clean(_plain(value))
+    except TypeError:
+        return str(value)
+
+
+def _answer(data: Any) -> Response:
+    """``{"data": data}`` as JSON, written here: the lookup routes skip FastAPI's build and
+    re-validation of the response model (tests/api/test_lookup_answer.py keeps the two the
+    same). Plain ``json.dumps``; values it cannot write (a NaN or an odd value in an
+    evidence, a lone surrogate) are cleaned first, only then."""
+    try:
+        body = json.dumps(
+            {"data": data}, ensure_ascii=False, allow_nan=False, default=_plain
+        ).encode()
+    except (TypeError, ValueError):  # UnicodeEncodeError (a lone surrogate) is a ValueError
+        body = json.dumps({"data": _clean(data)}, ensure_ascii=False, allow_nan=False).encode()
+    return Response(body, media_type="application/json")
 
 
 def _by_hash(
@@ -134,17 +199,27 @@ def _by_hash(
     signal_type: str,
     values: list[str],
     banks: list[str] | None,
-) -> One[LookupOut]:
+) -> dict[str, Any]:
     try:
         result = service.by_hash(signal_type, values, banks)
     except LookupFailed as exc:
         raise ApiError(400, "bad_signal", str(exc)) from exc
-    return One(data=_lookup_out(service, result, viewer))
+    return _lookup_out(service, result, viewer)
 
 
-# The lookup routes are ``async`` and hand their work to the thread pool themselves: a plain
-# ``def`` route costs two thread hops (FastAPI validates the answer of a sync route in the
-# thread pool too), this one.
+def _one(
+    service: LookupService,
+    viewer: Viewer,
+    signal_type: str,
+    values: list[str],
+    banks: list[str] | None,
+) -> Response:
+    return _answer(_by_hash(service, viewer, signal_type, values, banks))
+
+
+# The hot lookup routes are ``async`` and hand their work to the lookup threads in one hop (the
+# lookup, the answer and its JSON); they return the JSON themselves, so FastAPI neither builds
+# nor re-validates the response model (which stays declared, for the OpenAPI schema).
 @router.get("/lookup", response_model=One[LookupOut], tags=["lookup"], **scoped("lookup"))
 async def lookup_hash(
     request: Request,
@@ -152,19 +227,17 @@ async def lookup_hash(
     signal_type: Annotated[str, Query(max_length=64, pattern=SAFE, examples=["pdq"])],
     value: Annotated[list[str], Query(min_length=1, max_length=16)],
     bank: Annotated[list[str] | None, Query(max_length=50, description="only these banks")] = None,
-) -> One[LookupOut]:
+) -> Response:
     """Bank entries (and stored content) matching a hash: distances as numbers, labels, bank."""
     values = [v[:8192] for v in value]
-    return await run_in_threadpool(
-        _by_hash, lookups(request), Viewer.of(who), signal_type, values, bank
-    )
+    return await _in_pool(_one, lookups(request), Viewer.of(who), signal_type, values, bank)
 
 
 @router.post("/lookup", response_model=One[LookupOut], tags=["lookup"], **scoped("lookup"))
-async def lookup_hash_post(request: Request, body: LookupIn, who: Caller) -> One[LookupOut]:
+async def lookup_hash_post(request: Request, body: LookupIn, who: Caller) -> Response:
     """As ``GET /lookup``, with the hash variants in a JSON body."""
-    return await run_in_threadpool(
-        _by_hash, lookups(request), Viewer.of(who), body.signal_type, body.values, body.banks
+    return await _in_pool(
+        _one, lookups(request), Viewer.of(who), body.signal_type, body.values, body.banks
     )
 
 
@@ -185,11 +258,13 @@ async def lookup_file(
             kind, results, errors, notes = service.by_file(path, bank)
         except (LookupFailed, ValueError, OSError) as exc:
             raise ApiError(400, "unreadable_file", str(exc)[:500]) from exc
-        return FileLookupOut(
-            kind=kind,
-            results=[_lookup_out(service, r, viewer) for r in results],
-            errors=errors,
-            notes=notes,
+        return FileLookupOut.model_validate(
+            {
+                "kind": kind,
+                "results": [_lookup_out(service, r, viewer) for r in results],
+                "errors": errors,
+                "notes": notes,
+            }
         )
 
     async with received(request, file) as path:
@@ -197,19 +272,19 @@ async def lookup_file(
     return One(data=out)
 
 
-def _batch(service: LookupService, viewer: Viewer, body: LookupBatchIn) -> One[LookupBatchOut]:
-    results = []
-    for values in body.hashes:
-        results.append(_by_hash(service, viewer, body.signal_type, values, body.banks).data)
-    return One(data=LookupBatchOut(results=results))
+def _batch(service: LookupService, viewer: Viewer, body: LookupBatchIn) -> Response:
+    results = [
+        _by_hash(service, viewer, body.signal_type, values, body.banks) for values in body.hashes
+    ]
+    return _answer({"results": results})
 
 
 @router.post(
     "/lookup/batch", response_model=One[LookupBatchOut], tags=["lookup"], **scoped("lookup")
 )
-async def lookup_batch(request: Request, body: LookupBatchIn, who: Caller) -> One[LookupBatchOut]:
+async def lookup_batch(request: Request, body: LookupBatchIn, who: Caller) -> Response:
     """Many hashes of one signal type in one request (up to 1,000): one answer per hash."""
-    return await run_in_threadpool(_batch, lookups(request), Viewer.of(who), body)
+    return await _in_pool(_batch, lookups(request), Viewer.of(who), body)
 
 
 @router.get("/lookup/ready", response_model=One[ReadyOut], tags=["lookup"], **scoped("lookup"))

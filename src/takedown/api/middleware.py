@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 
 from takedown.api.auth import session_user
@@ -30,6 +30,23 @@ _FIXED = (
     ("X-Frame-Options", "DENY"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
+
+
+def _raw(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs)
+
+
+_NO_STORE = (("Cache-Control", "no-store"),)
+#: The headers every answer gets (unless it set them), as ASGI raw pairs, per kind of path.
+_ADDED = {
+    (api, cacheable): _raw(
+        _FIXED
+        + (("Content-Security-Policy", API_CSP if api else PAGE_CSP),)
+        + (() if cacheable else _NO_STORE)
+    )
+    for api in (True, False)
+    for cacheable in (True, False)
+}
 
 
 class ActorAndHeaders:
@@ -57,17 +74,15 @@ class ActorAndHeaders:
                 # session lookup per request, not two
                 scope.setdefault("state", {})[SESSION_USER] = (token, user)
                 actor = f"user:{user.username}" if user is not None else None
-        csp = API_CSP if path.startswith("/api/") else PAGE_CSP
-        cacheable = path.startswith("/static/")
+        added = _ADDED[path.startswith("/api/"), path.startswith("/static/")]
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                out = MutableHeaders(scope=message)
-                for name, value in _FIXED:
-                    out.setdefault(name, value)
-                out.setdefault("Content-Security-Policy", csp)
-                if not cacheable:
-                    out.setdefault("Cache-Control", "no-store")
+                # raw pairs, one pass: MutableHeaders.setdefault scans the list once per header
+                raw = list(message.get("headers") or ())
+                present = {name.lower() for name, _ in raw}
+                raw.extend(pair for pair in added if pair[0] not in present)
+                message["headers"] = raw
             await send(message)
 
         with audit.acting_as(actor):
