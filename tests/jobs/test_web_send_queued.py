@@ -60,3 +60,28 @@ def test_send_enqueues_a_job_and_a_worker_sends(
     with queue_app.db.session() as session:
         states = list(session.scalars(select(Referral.state)))
     assert len(states) == 2 and set(states) == {"sent"}
+
+
+def test_api_send_enqueues_a_job(queue_app: App, tmp_path: Path) -> None:
+    """``POST /api/v1/referrals/send`` on PostgreSQL answers at once with the job that sends."""
+    from takedown.api.auth import create_key
+    from takedown.referrals.routing import draft
+
+    here = App(queue_app.settings.model_copy(update={"jobs": "inprocess"}))
+    try:
+        seeded = seed(here, tmp_path / "seed")
+        drafted = draft(here, only=seeded.sighting_ids[1:3]).drafted
+    finally:
+        here.close()
+    assert drafted
+    key = create_key(queue_app, "sender", ["referrals"], agency=OWNER).secret
+    with TestClient(create_app(queue_app)) as api:
+        sent = api.post("/api/v1/referrals/send", headers={"Authorization": f"Bearer {key}"})
+    assert sent.status_code == 200, sent.text
+    body = sent.json()["data"]
+    assert body["queued"] == len(drafted) and body["sent"] == 0 and body["failed"] == 0
+    with queue_app.db.engine.connect() as conn:
+        jobs = conn.execute(text("SELECT id, task_name FROM procrastinate_jobs")).all()
+    assert [(j.id, j.task_name) for j in jobs] == [(body["job_id"], "referrals.send")]
+    with queue_app.db.session() as session:
+        assert "sent" not in set(session.scalars(select(Referral.state)))

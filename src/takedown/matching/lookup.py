@@ -74,7 +74,10 @@ def lookup(
     """Bank entries and stored content that match ``values`` (variants of one signal)."""
     from takedown.matching.matcher import Matcher
 
-    types = signal_types()
+    # A kept matcher's types (instantiated once for its index): asking the plugins again builds
+    # every type and reads the settings, which cost more than the lookup itself.
+    matcher = matcher or Matcher(app)
+    types = matcher.index.types
     if signal_type not in types:
         raise LookupFailed(
             f"unknown signal type {signal_type!r}; known: {', '.join(sorted(types))}"
@@ -83,7 +86,6 @@ def lookup(
         canonical = [types[signal_type].validate(v) for v in values]
     except InvalidSignal as exc:
         raise LookupFailed(str(exc)) from exc
-    matcher = matcher or Matcher(app)
     with app.db.session() as session:
         hits = matcher.hits_for(session, signal_type, canonical, exclude=None)
         return _result(session, LookupResult(signal_type, canonical[0]), hits, banks)

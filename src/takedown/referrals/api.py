@@ -114,6 +114,11 @@ class SendOut(BaseModel):
         default=None,
         description="referrals held back by another agency's hold (present only when any)",
     )
+    job_id: int | None = Field(
+        default=None,
+        description="on PostgreSQL the sending runs as this job (`takedown jobs`): `sent` and "
+        "`failed` are then 0 and the referrals' states tell the outcome",
+    )
 
 
 def _with_conflict(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -383,8 +388,9 @@ def _sendable(app: App, who: Principal) -> tuple[list[str], list[BlockedOut]]:
 )
 async def send_referrals(request: Request, who: Caller) -> One[SendOut]:
     """Queue the caller's unsent referrals and send what is due now, through each addressee's
-    channel. A referral touching another agency's deconfliction hold is not queued: it is
-    listed in ``blocked`` with ``deconfliction hit: contact <agency>``.
+    channel (on PostgreSQL a ``referrals.send`` job sends them: its id is ``job_id``). A
+    referral touching another agency's deconfliction hold is not queued: it is listed in
+    ``blocked`` with ``deconfliction hit: contact <agency>``.
 
     A channel that is down leaves its referrals pending (retried with backoff), never lost."""
     from takedown.referrals.outbox import ChannelError, queue, send_due
@@ -397,6 +403,9 @@ async def send_referrals(request: Request, who: Caller) -> One[SendOut]:
             queued = queue(app, ready) if ready else 0
         except ChannelError as exc:
             raise ApiError(400, "channel", str(exc)) from exc
+        if app.queued:  # PostgreSQL: a worker sends; the request does not wait for it
+            job = app.jobs.submit("referrals.send")
+            return SendOut(queued=queued, sent=0, failed=0, blocked=blocked or None, job_id=job)
         with app.db.session() as session:
             mine = set(session.scalars(_visible(session, select(Referral.reference), who)))
         report = send_due(app)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -215,9 +216,25 @@ def configured_encoder_types() -> list[type[EncoderSignal]]:
     """The ``text_encoder`` signal type when the setting ``TAKEDOWN_TEXT_ENCODER_PATH`` names
     a model folder (read from the environment when the plugins are asked); none otherwise.
     The model is loaded on first use, from that folder only."""
+    import os
+
+    # The setting comes from the environment only (no settings file): read it through
+    # Settings once per value of the variable, not on every call (the plugins are asked for
+    # their types on every lookup, and building Settings cost more than the lookup).
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.lower() == _ENV_NAME))
+    return list(_encoder_types_for(key))
+
+
+_ENV_NAME = "takedown_text_encoder_path"
+
+
+@functools.lru_cache(maxsize=8)
+def _encoder_types_for(
+    _environment: tuple[tuple[str, str], ...],
+) -> tuple[type[EncoderSignal], ...]:
     from takedown.config import Settings
 
     path = Settings().text_encoder_path
     if path is None:
-        return []
-    return [encoder_signal_type(CONFIGURED_TYPE, path=path)]
+        return ()
+    return (encoder_signal_type(CONFIGURED_TYPE, path=path),)
