@@ -46,6 +46,17 @@ class RehashReport:
             "failed": {str(k): v for k, v in sorted(self.failed.items())},
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RehashReport:
+        """The report back from :meth:`to_dict` (a queued job's kept result)."""
+        return cls(
+            stale={str(k): int(v) for k, v in dict(data.get("stale") or {}).items()},
+            contents=int(data.get("contents") or 0),
+            rehashed=int(data.get("rehashed") or 0),
+            values=int(data.get("values") or 0),
+            failed={int(k): str(v) for k, v in dict(data.get("failed") or {}).items()},
+        )
+
 
 def current_versions(only: Sequence[str] | None = None) -> dict[str, str]:
     """{signal type: algorithm version} of the versioned types (``only`` to restrict)."""
