@@ -74,5 +74,5 @@ def test_print_an_arabic_named_operations_pdf(
     plain = "".join(c for c in unicodedata.normalize("NFKC", text) if c not in BIDI_MARKS)
     assert "عملية" in plain and "Операция 2026" in plain
     assert "عمليةОперация2026" in "".join(plain.split(" "))  # in the name's order
-    assert "OFFICIAL-SENSITIVE" in text and "page 1" in text
+    assert "TLP:AMBER" in text and "page 1" in text  # the default handling marking
     assert text.index("Summary") < text.index("Items by platform")  # the summary first
