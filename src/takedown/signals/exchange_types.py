@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import BinaryIO, ClassVar
 
@@ -47,8 +48,9 @@ class StoredSignal(SignalType):
             raise InvalidSignal(f"{self.name} value must be one line without NUL characters")
         return self._check(value)
 
+    @abstractmethod
     def _check(self, value: str) -> str:
-        raise NotImplementedError
+        """The type's own format check: the canonical value, or InvalidSignal."""
 
     def distance(self, a: str, b: str) -> int:
         return 0 if self.validate(a) == self.validate(b) else 1
