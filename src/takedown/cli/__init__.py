@@ -121,7 +121,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Stored signals: algorithm versions and re-hashing.",
     ),
     "sightings": (
-        "takedown.cli.matching:sightings_cmd",
+        "takedown.cli.sightings:sightings_cmd",
         "Recent sightings with their status: known (bank, label, distance), copy, held or new.",
     ),
     "store": ("takedown.cli.evidence:store", "The evidence store itself."),
