@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from takedown.app import App
-from takedown.evidence.ingest import ImportReport, Ingestor
+from takedown.evidence.ingest import Ingestor
+from takedown.evidence.report import ImportReport
 from takedown.intake.records import IntakeError
 from takedown.matching.hashing import detected_language
 from takedown.matching.lookup import LookupResult, hash_file, lookup, robust_video_lookup

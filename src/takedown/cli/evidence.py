@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from takedown.cli.output import console, err_console, fail, json_option, print_json, table
 from takedown.cli.queued import collect, wait_option
-from takedown.evidence.ingest import ImportReport, Ingestor
+from takedown.evidence.ingest import Ingestor
+from takedown.evidence.report import ImportReport
 from takedown.evidence.retention import (
     HoldError,
     lift_hold,
