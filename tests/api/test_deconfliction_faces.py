@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from takedown.api.app import create_app
 from takedown.app import App
-from takedown.ops.holds import add_hold, notifications
+from takedown.ops.hold_checks import notifications
+from takedown.ops.holds import add_hold
 from takedown.referrals.models import Referral, ReferralItem
 from takedown.referrals.routing import draft
 from tests.api.conftest import bearer

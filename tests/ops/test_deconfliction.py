@@ -14,14 +14,8 @@ from sqlalchemy import func, select
 from takedown.app import App
 from takedown.cli import main
 from takedown.ops.agencies import OpsError, get_agency
-from takedown.ops.holds import (
-    add_hold,
-    check,
-    check_referral,
-    lift_hold,
-    list_holds,
-    notifications,
-)
+from takedown.ops.hold_checks import check, check_referral, notifications
+from takedown.ops.holds import add_hold, lift_hold, list_holds
 from takedown.ops.models import OpsHold, OpsHoldHit
 from takedown.ops.operations import create_operation
 from takedown.ops.reports import operation_report, render

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from takedown.app import App
 from takedown.ops.agencies import OpsError, get_agency
-from takedown.ops.holds import PDQ_DISTANCE, add_hold, check, list_holds
+from takedown.ops.hold_checks import check
+from takedown.ops.holds import PDQ_DISTANCE, add_hold, list_holds
 from takedown.ops.operations import create_operation
 from takedown.store.models import Sighting, Signal
 from tests.ops.conftest import ingest, make_agencies, record

@@ -136,7 +136,7 @@ def hold_hits(
     ctx: click.Context, agency_name: str, unseen: bool, mark_seen: bool, as_json: bool
 ) -> None:
     """Notifications: every attempt to refer material your agency holds."""
-    from takedown.ops.holds import notifications
+    from takedown.ops.hold_checks import notifications
 
     with transaction(ctx) as session:
         rows = notifications(session, agency_name, unseen_only=unseen, mark_seen=mark_seen)

@@ -349,7 +349,7 @@ def answer_referral(
 def _sendable(app: App, who: Principal) -> tuple[list[str], list[BlockedOut]]:
     """The caller's unsent referrals, minus those touching another agency's hold (each
     such attempt is a hit its owner is told of; the caller learns only whom to contact)."""
-    from takedown.ops.holds import check_referral
+    from takedown.ops.hold_checks import check_referral
 
     ready: list[str] = []
     blocked: list[BlockedOut] = []

@@ -215,7 +215,7 @@ def _held(app: App, reference: str) -> str | None:
     """ "deconfliction hit: contact <agency>" when a hold blocks an item of the referral (the
     hold's owner is told of the hit; its reason is never part of the message)."""
     from takedown.ops.agencies import ReporterMap
-    from takedown.ops.holds import check_referral
+    from takedown.ops.hold_checks import check_referral
 
     with app.db.session() as session:
         referral = session.scalar(select(Referral).where(Referral.reference == reference))

@@ -137,8 +137,8 @@ def pending_sightings(
 ) -> list[Sighting]:
     """Sightings with a URL, not known removed, never put in a referral; one per item reported
     by several agencies, none under another agency's deconfliction hold (reported in
-    ``blocked``; the hold's owner is notified: see ``takedown.ops.holds.filter_pending``)."""
-    from takedown.ops.holds import filter_pending
+    ``blocked``; the hold's owner is notified: see ``takedown.ops.hold_checks.filter_pending``)."""
+    from takedown.ops.hold_checks import filter_pending
 
     query = (
         select(Sighting)

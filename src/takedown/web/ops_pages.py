@@ -238,7 +238,8 @@ def _holds_page(
     status: int = 200,
 ) -> HTMLResponse:
     from takedown.ops.agencies import allowed
-    from takedown.ops.holds import coordinated, list_holds, notifications
+    from takedown.ops.hold_checks import notifications
+    from takedown.ops.holds import coordinated, list_holds
 
     viewer = viewer_of(user)
     mine: list[dict[str, Any]] = []

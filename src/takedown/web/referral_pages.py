@@ -43,7 +43,7 @@ def _decided_unreferred(app: App, viewer: Viewer) -> list[tuple[str, list[dict[s
     """Sightings reviewers decided to refer that are in no referral yet, per platform; each
     held by another agency's deconfliction hold carries ``blocked`` ("deconfliction hit:
     contact <agency>", never the hold's reason)."""
-    from takedown.ops.holds import check
+    from takedown.ops.hold_checks import check
 
     out: dict[str, list[dict[str, Any]]] = {}
     latest = latest_decisions()
