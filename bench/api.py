@@ -2,14 +2,18 @@
 
     .venv/bin/python bench/api.py [--entries 1000000] [--seconds 20] [--concurrency 8]
                                   [--workers 1,2] [--batch 100] [--quick] [--json]
+                                  [--load auto|wrk|httpx]
                                   [--profile PATH]
 
 Builds a bank of synthetic PDQ hashes on the embedded default (SQLite), then measures:
 
 * in-process: ``LookupService.by_hash`` (the same code the route calls), one thread;
 * HTTP: ``takedown serve``'s app under uvicorn in its own process, loaded from a second
-  process on loopback (httpx, ``--concurrency`` connections, keep-alive, API-key auth on
-  every request): requests/s, p50 and p99 latency;
+  process on loopback (``--concurrency`` connections, keep-alive, API-key auth on every
+  request): requests/s, p50 and p99 latency. The single-lookup load comes from ``wrk`` when
+  it is installed (``apt install wrk``; ``--load wrk|httpx`` to choose): a Python client costs
+  about as much CPU per request as the server and, on a 2-core machine, takes it from the
+  server; the batch run uses httpx;
 * CPU time (user + system) per request of the server process and per in-process lookup:
   a cost that other load on the machine disturbs far less than requests/s;
 * resident memory of the server process after the run;
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -193,6 +198,52 @@ def client(
     print(json.dumps(asyncio.run(main())))
 
 
+WRK_SCRIPT = """
+local queries = {%(queries)s}
+local i = %(offset)d
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/api/v1/lookup?signal_type=pdq&value=" .. queries[(i %% #queries) + 1],
+                    {["Authorization"] = "Bearer %(key)s"})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKJSON {\\"requests\\": %%d, \\"elapsed\\": %%f, \\"errors\\": %%d, "
+    .. "\\"p50_ms\\": %%f, \\"p99_ms\\": %%f}\\n",
+    summary.requests, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk_client(
+    url: str, key: str, queries: list[str], seconds: float, concurrency: int
+) -> dict[str, Any]:
+    """The single-lookup load from ``wrk`` (C, one thread): a Python client spends about as
+    much CPU per request as the server, and on a 2-core machine it takes that from the
+    server. Non-2xx answers count as errors; latency percentiles are wrk's."""
+    lua = WRK_SCRIPT % {
+        "queries": ", ".join(f'"{q}"' for q in queries),
+        "offset": 0,
+        "key": key,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(lua)
+    try:
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s"]
+        done = subprocess.run(
+            [*command, "-s", handle.name, url], capture_output=True, text=True, check=True
+        )
+    finally:
+        os.unlink(handle.name)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRKJSON "))
+    out: dict[str, Any] = json.loads(line[len("WRKJSON ") :])
+    out["hashes"] = out["requests"]
+    return out
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -209,6 +260,7 @@ def over_http(
     workers: int = 1,
     profile: str | None = None,
     batch: int = 0,
+    use_wrk: bool = False,
 ) -> dict[str, Any]:
     import httpx
     import psutil  # type: ignore[import-untyped]
@@ -273,6 +325,8 @@ def over_http(
             return float(sum(sum(p.cpu_times()[:2]) for p in tree()))
 
         def load(size: int) -> dict[str, Any]:
+            if size == 0 and use_wrk:
+                return wrk_client(url, key, queries, seconds, concurrency)
             payload = json.dumps({"url": url, "key": key, "queries": queries})
             command = [sys.executable, __file__, "--client", "--seconds", str(seconds)]
             command += ["--concurrency", str(concurrency), "--batch", str(size)]
@@ -280,6 +334,7 @@ def over_http(
                 command, input=payload, capture_output=True, text=True, check=True
             )
             out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+            out.update(percentiles(out.pop("ms")))
             return out
 
         cpu_before = cpu_now()
@@ -297,7 +352,8 @@ def over_http(
                 "hashes_per_s": many["hashes"] / many["elapsed"],
                 "errors": many["errors"],
                 "server_cpu_ms_per_hash": batch_cpu * 1000 / max(1, many["hashes"]),
-                **percentiles(many["ms"]),
+                "p50_ms": many["p50_ms"],
+                "p99_ms": many["p99_ms"],
             }
     finally:
         # SIGINT: uvicorn re-raises the signal it stopped on, and only SIGINT's default
@@ -314,7 +370,9 @@ def over_http(
         # CPU seconds the server spent per request (user + system): less sensitive to other
         # load on the machine than requests/s
         "server_cpu_ms_per_request": cpu * 1000 / max(1, result["requests"]),
-        **percentiles(result["ms"]),
+        "client": "wrk" if use_wrk else "httpx",
+        "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"],
         "batch": batched,
     }
 
@@ -332,6 +390,13 @@ def main() -> None:
         default=100,
         help="hashes per POST /lookup/batch request in the batch run (0: no batch run)",
     )
+    parser.add_argument(
+        "--load",
+        choices=("auto", "wrk", "httpx"),
+        default="auto",
+        help="client of the single-lookup run: wrk (C; apt install wrk) or httpx (Python); "
+        "auto: wrk when installed",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--profile", metavar="PATH", help="cProfile the one-process server into PATH (pstats)"
@@ -346,6 +411,7 @@ def main() -> None:
         return
     if args.quick:
         args.entries, args.seconds = 50_000, 5.0
+    use_wrk = args.load == "wrk" or (args.load == "auto" and shutil.which("wrk") is not None)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="takedown-bench-api-") as folder:
         data = Path(folder) / "data"
@@ -363,6 +429,7 @@ def main() -> None:
                 int(n),
                 args.profile,
                 max(0, min(args.batch, 1000)),
+                use_wrk,
             )
             for n in args.workers.split(",")
         ]
@@ -398,8 +465,8 @@ def main() -> None:
     )
     for remote in remotes:
         print(
-            f"HTTP lookup, {remote['workers']} server process(es), {remote['concurrency']} "
-            f"connections: {remote['per_s']:.0f} req/s  p50 {remote['p50_ms']:.2f} ms  "
+            f"HTTP lookup ({remote['client']}), {remote['workers']} server process(es), "
+            f"{remote['concurrency']} connections: {remote['per_s']:.0f} req/s  p50 {remote['p50_ms']:.2f} ms  "
             f"p99 {remote['p99_ms']:.2f} ms  errors {remote['errors']}; CPU per request "
             f"{remote['server_cpu_ms_per_request']:.2f} ms (in-process lookup "
             f"{local['cpu_ms_per_lookup']:.2f} ms); RSS {remote['server_rss_mib']:.0f} MiB; "

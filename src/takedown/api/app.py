@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from takedown.api import hma, shares, v1
+from takedown.api import hma, lookup, shares, v1
 from takedown.api.common import ApiError, BodyLimit
 from takedown.api.extensions import mount_extensions
 from takedown.api.keycache import KeyCache
@@ -119,6 +119,7 @@ def create_app(app: App) -> FastAPI:
             request, 403, "This form has expired (invalid or missing CSRF token): reload the page."
         )
 
+    lookup.add_hot_routes(api)  # first: the hottest route is matched before the rest
     api.include_router(v1.router)
     api.include_router(hma.router)  # /api/hma: HMA 2.0's routes and shapes
     api.include_router(ops_pages.api_router)  # /api/v1/operations, /api/v1/holds

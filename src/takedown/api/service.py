@@ -138,6 +138,27 @@ class LookupService:
         with self._lock:  # the Hamming index is not safe for concurrent first builds
             return lookup(self.app, signal_type, values, banks=banks, matcher=matcher)
 
+    def by_hash_now(
+        self, signal_type: str, values: Sequence[str], banks: Sequence[str] | None
+    ) -> tuple[LookupResult, dict[str, BankMeta]] | None:
+        """The lookup and the banks' metadata, when they can be had at once: no other lookup
+        running (the lock is free), every index loaded and caught up within
+        ``FRESHNESS_SECONDS``, the bank metadata read. No index is built or caught up here,
+        so the event loop may call it (the HTTP lookup's lean path); None otherwise, and the
+        caller uses :meth:`by_hash` in a thread."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            matcher, meta = self._matcher, self._banks
+            if matcher is None or meta is None:
+                return None
+            if time.monotonic() - self._checked > FRESHNESS_SECONDS:
+                return None
+            result = lookup(self.app, signal_type, values, banks=banks, matcher=matcher)
+            return result, meta
+        finally:
+            self._lock.release()
+
     def by_file(
         self, path: Path, banks: Sequence[str] | None
     ) -> tuple[str, list[LookupResult], dict[str, str], list[str]]:
