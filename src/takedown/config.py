@@ -149,10 +149,14 @@ def _read(name: str, default: Callable[[], Any]) -> Any:
 
 
 # -- declaring a setting ------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
 class _Declared:
-    default: Callable[[], Any]
-    metadata: dict[str, Any]
+    """A :func:`setting` until :func:`_from_environment` makes it a dataclass field."""
+
+    __slots__ = ("default", "metadata")
+
+    def __init__(self, default: Callable[[], Any], metadata: dict[str, Any]) -> None:
+        self.default = default
+        self.metadata = metadata
 
 
 def setting(
