@@ -175,7 +175,7 @@ def _ingest(app: App, csv: Path) -> list[int]:
     in its own transaction; the run submits it once the workers are up, to time only them)."""
     if not app.queued:
         return list(Ingestor(app).ingest(csv).new_content_ids)
-    store_only = App(app.settings.model_copy(update={"jobs": "inprocess"}))
+    store_only = App(app.settings.replace(jobs="inprocess"))
     try:
         return list(Ingestor(store_only).ingest(csv).new_content_ids)
     finally:

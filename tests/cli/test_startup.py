@@ -111,10 +111,11 @@ def test_opening_an_existing_store_imports_no_alembic_nor_heavy_library(
     args: list[str], existing_store: Path
 ) -> None:
     """Opening a current store compares its revisions with a head kept in code: no Alembic
-    (see tests/store/test_schema_head.py), no numba/OpenCV/SciPy/PyAV, no rich for --json."""
+    (see tests/store/test_schema_head.py), no numba/OpenCV/SciPy/PyAV, no rich for --json, no
+    pydantic (the settings are read with the standard library, tests/test_config.py)."""
     code, modules = _imported(["--data", str(existing_store), *args])
     assert code == 0
-    loaded = sorted(m for m in (*HEAVY, "alembic", "rich") if m in modules)
+    loaded = sorted(m for m in (*HEAVY, "alembic", "rich", "pydantic") if m in modules)
     assert loaded == [], f"takedown {' '.join(args)} imported {loaded}"
 
 

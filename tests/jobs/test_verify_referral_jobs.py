@@ -15,11 +15,10 @@ from pathlib import Path
 from subprocess import Popen
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select, text
 
 from takedown.app import App
-from takedown.config import Settings
+from takedown.config import SecretStr, Settings
 from takedown.jobs.results import wait_jobs
 from takedown.referrals.models import Referral, ReferralDelivery
 from takedown.referrals.outbox import queue

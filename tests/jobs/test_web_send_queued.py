@@ -21,7 +21,7 @@ from tests.web.conftest import PASSWORD, csrf_of, log_in
 def test_send_enqueues_a_job_and_a_worker_sends(
     queue_app: App, tmp_path: Path, start_worker: Callable[..., Popen[str]]
 ) -> None:
-    here = App(queue_app.settings.model_copy(update={"jobs": "inprocess"}))
+    here = App(queue_app.settings.replace(jobs="inprocess"))
     assert not here.queued
     try:
         seeded = seed(here, tmp_path / "seed")  # hashed and matched here, on the same database
@@ -67,7 +67,7 @@ def test_api_send_enqueues_a_job(queue_app: App, tmp_path: Path) -> None:
     from takedown.api.auth import create_key
     from takedown.referrals.routing import draft
 
-    here = App(queue_app.settings.model_copy(update={"jobs": "inprocess"}))
+    here = App(queue_app.settings.replace(jobs="inprocess"))
     try:
         seeded = seed(here, tmp_path / "seed")
         drafted = draft(here, only=seeded.sighting_ids[1:3]).drafted

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from takedown.cli import main
 from takedown.config import Settings
-from takedown.ops.render import HANDLING, handling_marking, render_pdf
+from takedown.ops.marking import HANDLING, handling_marking
+from takedown.ops.render import render_pdf
 
 BIDI = set("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

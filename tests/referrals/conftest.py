@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from takedown.app import App
-from takedown.config import Settings
+from takedown.config import SecretStr, Settings
 from takedown.referrals.signing import sign, valid
 from takedown.store.models import Bank, BankEntry, Content, Match, Sighting
 

@@ -117,7 +117,7 @@ def test_transparency_page_counts_what_the_agency_may_see(app: App, tmp_path: Pa
 
 
 def test_report_page_chooses_the_pdf_handling_marking(app: App, tmp_path: Path) -> None:
-    from takedown.ops.render import HANDLING
+    from takedown.ops.marking import HANDLING
     from tests.ops.test_report_marking import pdf_pages
 
     _world(app, tmp_path)

@@ -207,11 +207,16 @@ class Context:
 
     @property
     def settings(self) -> Settings:
+        """The settings; a bad value in the environment is a one-line error (exit 1) naming
+        the variable, not a traceback."""
         if self._settings is None:
-            from takedown.config import Settings
+            from takedown.config import Settings, SettingsError
 
             data = self.data
-            self._settings = Settings(data=data) if data is not None else Settings()
+            try:
+                self._settings = Settings(data=data) if data is not None else Settings()
+            except SettingsError as exc:
+                raise click.ClickException(str(exc)) from None
         return self._settings
 
     @property

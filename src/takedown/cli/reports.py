@@ -52,7 +52,7 @@ MARKING = click.option(
 
 def _marking(ctx: click.Context, fmt: str, marking: str | None) -> str | None:
     """The handling marking a PDF report carries (None for other formats), checked."""
-    from takedown.ops.render import handling_marking
+    from takedown.ops.marking import handling_marking
 
     if marking is not None and fmt != "pdf":
         raise fail("--marking applies to PDF reports only (--format pdf)")

@@ -30,10 +30,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from takedown.app import App
+from takedown.config import SecretStr
 from takedown.referrals.machine import KINDS
 from takedown.store.models import Content, Sighting
 from takedown.testkit.fakeplatforms import FakePlatforms
@@ -236,17 +236,15 @@ def _demo_app(app: App, plan: _Plan, folder: Path, fake_port: int) -> tuple[App,
     path.write_text(json.dumps({"platforms": overrides}, indent=1), encoding="utf-8")
     host_map = ",".join(f"{h}=127.0.0.1:{fake_port}" for h in plan.hosts)
     secret = SecretStr(str(plan.scenario["secret"]))
-    settings = app.settings.model_copy(
-        update={
-            "platforms_file": path,
-            "webhook_secrets": dict.fromkeys(plan.platforms, secret),
-            "verify_host_map": host_map,
-            "verify_host_map_plain_http": True,
-            "verify_allow_loopback": True,
-            "verify_timeout": 5.0,
-            "verify_concurrency": 4,
-            "referral_timeout": 5.0,
-        }
+    settings = app.settings.replace(
+        platforms_file=path,
+        webhook_secrets=dict.fromkeys(plan.platforms, secret),
+        verify_host_map=host_map,
+        verify_host_map_plain_http=True,
+        verify_allow_loopback=True,
+        verify_timeout=5.0,
+        verify_concurrency=4,
+        referral_timeout=5.0,
     )
     (folder / "settings.json").write_text(
         json.dumps(

@@ -33,10 +33,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from sqlalchemy import select
 
 from takedown.app import App
+from takedown.config import SecretStr
 from takedown.demo import network
 from takedown.demo.followup import _ApiServer, _FakeServer, _send_all, _wait
 from takedown.store.models import Sighting
@@ -191,21 +191,14 @@ def _hosters_answer(app: App, sightings: list[int], out: OutletDay, seed: int) -
         keys = _refer(app, webhook, out)
         secret = SecretStr(str(scenario["secret"]))
         demo_app = App(
-            app.settings.model_copy(
-                update={
-                    "webhook_secrets": {
-                        **app.settings.webhook_secrets,
-                        **dict.fromkeys(keys, secret),
-                    },
-                    "verify_host_map": ",".join(
-                        f"{h}=127.0.0.1:{fake.port}" for h in sorted(behaviour)
-                    ),
-                    "verify_host_map_plain_http": True,
-                    "verify_allow_loopback": True,
-                    "verify_timeout": 5.0,
-                    "verify_concurrency": 4,
-                    "referral_timeout": 5.0,
-                }
+            app.settings.replace(
+                webhook_secrets={**app.settings.webhook_secrets, **dict.fromkeys(keys, secret)},
+                verify_host_map=",".join(f"{h}=127.0.0.1:{fake.port}" for h in sorted(behaviour)),
+                verify_host_map_plain_http=True,
+                verify_allow_loopback=True,
+                verify_timeout=5.0,
+                verify_concurrency=4,
+                referral_timeout=5.0,
             )
         )
         api = _ApiServer(demo_app)

@@ -10,12 +10,12 @@ import base64
 import html
 import io
 import re
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from takedown.ops.marking import handling_marking
 from takedown.report.units import duration, percent
 
 FORMATS = ("json", "html", "pdf")
@@ -178,32 +178,6 @@ def render_html(report: dict[str, Any]) -> bytes:
         )
     parts.append("</body></html>")
     return "\n".join(parts).encode()
-
-
-#: The default handling marking printed at the top of every PDF page (reports name
-#: operations, platforms and outlets: not for publication as they stand). Operators set their
-#: own with ``TAKEDOWN_HANDLING_MARKING``; a report may carry another (``--marking``, the
-#: report page's field).
-HANDLING = "TLP:AMBER · law enforcement and named recipients only"
-MARKING_MAX = 200
-
-
-def handling_marking(text: str | None) -> str:
-    """A handling marking as given, checked: one line of 1-200 printable characters (any
-    script; Arabic and Hebrew are shaped like the rest of the PDF). ValueError otherwise."""
-    if text is None:
-        return HANDLING
-    if not isinstance(text, str):
-        raise ValueError("the handling marking must be text")
-    marking = " ".join(text.split())
-    if not marking:
-        raise ValueError("the handling marking is empty")
-    if len(marking) > MARKING_MAX:
-        raise ValueError(f"the handling marking is limited to {MARKING_MAX} characters")
-    bad = next((c for c in marking if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn")), None)
-    if bad is not None:
-        raise ValueError(f"the handling marking holds a control character (U+{ord(bad):04X})")
-    return marking
 
 
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")

@@ -132,7 +132,8 @@ def operation_report(
     printed, the handling marking and page numbers on each page; ``marking``: this report's
     handling marking, default the ``TAKEDOWN_HANDLING_MARKING`` setting)."""
     from takedown.ops.agencies import OpsError
-    from takedown.ops.render import handling_marking, render_pdf
+    from takedown.ops.marking import handling_marking
+    from takedown.ops.render import render_pdf
     from takedown.ops.reports import operation_report as build
 
     default_marking = _app(request).settings.handling_marking
