@@ -1,6 +1,6 @@
 """Start-up time of the command line against a bare interpreter, in the same run.
 
-    .venv/bin/python bench/startup.py [--runs 15] [--data DIR]
+    .venv/bin/python bench/startup.py [--runs 15] [--data DIR] [--collector]
 
 Prints the median wall and CPU time of ``python -c pass``, ``takedown --help``, the ``--help``
 of groups whose commands use numba (``bank``, ``sightings``, ``text``) and light commands that
@@ -9,7 +9,9 @@ open an existing SQLite store (``operation list``, ``referrals list``, ``bank li
 once before timing, so no run pays for the migrations), each with its ratio to the bare
 interpreter. With ``--data DIR`` (a folder the demo ran in) the light commands read that
 store instead, and ``export stix`` and ``export misp`` of the demo's two operations and of
-everything are timed too.
+everything are timed too. With ``--collector`` each light command is also run, alternately,
+through ``main`` with Python's garbage collector on throughout: the script pauses it while the
+command starts (``takedown.cli.run``), and this pairs the two on the same machine moment.
 
 Where the time goes: ``.venv/bin/python -X importtime -c "import sys; from takedown.cli import
 main; main(sys.argv[1:])" --data DIR operation list --json 2> imports.txt`` (cumulative
@@ -59,10 +61,38 @@ def wall(cmd: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(times), statistics.median(cpu)
 
 
+def paired(store: str, light: str, runs: int) -> None:
+    """One light command run by the ``takedown`` script (collector paused while it starts)
+    and by ``main`` directly (collector on), alternately, so both see the same machine."""
+    script = [str(BIN / "takedown")]
+    plain = [sys.executable, "-c", "from takedown.cli import main; main()"]
+    args = ["--data", store, *light.split(), "--json"]
+    cpu: dict[str, list[float]] = {"paused": [], "on": []}
+    for cmd in (script, plain):
+        subprocess.run([*cmd, *args], env=ENV, capture_output=True, check=True)  # warm-up
+    for _ in range(runs):
+        for name, cmd in (("paused", script), ("on", plain)):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([*cmd, *args], env=ENV, capture_output=True, check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    paused, on = (statistics.median(cpu[k]) * 1000 for k in ("paused", "on"))
+    print(
+        f"  takedown {light + ' --json':<28} CPU {paused:6.0f} ms paused vs {on:6.0f} ms "
+        f"collector on ({paused / on:.2f}x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--data", type=Path, help="A data folder the demo ran in.")
+    parser.add_argument(
+        "--collector",
+        action="store_true",
+        help="also time each light command with the garbage collector on throughout (the "
+        "command line's entry point without its start-up pause), alternating with the script",
+    )
     args = parser.parse_args()
     takedown = str(BIN / "takedown")
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,6 +122,10 @@ def main() -> None:
                 f"{name:<36} wall {seconds * 1000:6.0f} ms {seconds / base:5.1f}x   "
                 f"CPU {cpu * 1000:6.0f} ms {cpu / base_cpu:5.1f}x  (x: python -c pass)"
             )
+        if args.collector:
+            print("paired, alternating: the script vs the collector on throughout")
+            for light in LIGHT:
+                paired(store, light, args.runs)
     if args.data is None:
         return
     with tempfile.TemporaryDirectory() as tmp:
