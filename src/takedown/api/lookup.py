@@ -267,7 +267,8 @@ def _answer_of(
     return _answer(_lookup_out(service, result, viewer, meta))
 
 
-_SAFE = re.compile(r"[^\x00-\x1f\x7f]*")
+#: the declared ``pattern`` of ``signal_type`` (no control characters), matched as pydantic does
+_SAFE = re.compile(SAFE)
 
 
 async def _lean_lookup_hash(request: Request, who: Principal) -> Response | None:
